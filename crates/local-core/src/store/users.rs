@@ -1,0 +1,384 @@
+//! Users: create, read, look up, replace, set roles, delete.
+//!
+//! Every write is one transaction and checks the version inside it
+//! (`UPDATE … WHERE id = ? AND version = ?`), so two writers based on the
+//! same version cannot both win, and a uniqueness failure rolls back the
+//! whole write, e-mail index rows included.
+
+use std::collections::BTreeSet;
+
+use authsidecar_core_api::{MAX_LIST_LIMIT, RolesWrite, User, UserPage, UserQuery, UserWrite};
+use rusqlite::types::{ToSql, Type};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+use serde_json::{Map, Value};
+
+use super::tokens::role_names;
+use super::{Store, now_rfc3339};
+use crate::StoreError;
+
+/// Longest accepted `user_name`, `external_id` or e-mail, in characters.
+pub const MAX_FIELD_CHARS: usize = 256;
+
+/// Columns in the order [`user_from_row`] reads them.
+const COLUMNS: &str =
+    "id, user_name, external_id, active, emails, roles, profile, version, created, last_modified";
+
+impl Store {
+    /// Creates a user at version 1 with a fresh UUID v4 id.
+    pub fn create_user(&self, workspace: &str, write: &UserWrite) -> Result<User, StoreError> {
+        let fields = Fields::check(write)?;
+        self.write(|tx| {
+            let roles = canonical_roles(tx, workspace, &write.roles)?;
+            let now = now_rfc3339();
+            let sql = format!(
+                "INSERT INTO users (workspace, user_name, user_name_lower, external_id, active,
+                     emails, roles, profile, version, created, last_modified, id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9, ?10)
+                 RETURNING seq, {COLUMNS}"
+            );
+            let id = uuid::Uuid::new_v4().to_string();
+            let (seq, user) = tx
+                .query_row(
+                    &sql,
+                    params![
+                        workspace,
+                        write.user_name,
+                        fields.user_name_lower,
+                        write.external_id,
+                        write.active,
+                        fields.emails_json,
+                        json_text(&roles),
+                        fields.profile_json,
+                        now,
+                        id,
+                    ],
+                    |row| Ok((row.get::<_, i64>(0)?, user_from_row(row, 1)?)),
+                )
+                .map_err(name_taken_or)?;
+            index_emails(tx, seq, workspace, &fields.email_lowers)?;
+            Ok(user)
+        })
+    }
+
+    /// The user `id` of `workspace`; users of other workspaces are not found.
+    pub fn get_user(&self, workspace: &str, id: &str) -> Result<User, StoreError> {
+        self.read(|tx| {
+            let sql = format!("SELECT {COLUMNS} FROM users WHERE workspace = ?1 AND id = ?2");
+            tx.prepare_cached(&sql)?
+                .query_row([workspace, id], |row| user_from_row(row, 0))
+                .optional()?
+                .ok_or_else(|| not_found(id))
+        })
+    }
+
+    /// Users matching every given filter, in creation order, paged.
+    /// `limit` is clamped to [`MAX_LIST_LIMIT`]; 0 returns only the total.
+    pub fn list_users(&self, workspace: &str, query: &UserQuery) -> Result<UserPage, StoreError> {
+        let (filter, mut args) = list_filter(workspace, query);
+        self.read(|tx| {
+            let total: i64 = tx
+                .prepare_cached(&format!("SELECT COUNT(*) FROM users WHERE {filter}"))?
+                .query_row(rusqlite::params_from_iter(&args), |row| row.get(0))?;
+            let limit = query.limit.min(MAX_LIST_LIMIT);
+            let mut users = Vec::new();
+            if limit > 0 {
+                let n = args.len();
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM users WHERE {filter} ORDER BY seq LIMIT ?{} OFFSET ?{}",
+                    n + 1,
+                    n + 2
+                );
+                args.push(Box::new(i64::from(limit)));
+                args.push(Box::new(i64::try_from(query.offset).unwrap_or(i64::MAX)));
+                let mut stmt = tx.prepare_cached(&sql)?;
+                let rows = stmt.query_map(rusqlite::params_from_iter(&args), |row| {
+                    user_from_row(row, 0)
+                })?;
+                users = rows.collect::<Result<_, _>>()?;
+            }
+            Ok(UserPage {
+                total: u64::try_from(total).unwrap_or(0),
+                users,
+            })
+        })
+    }
+
+    /// Replaces every field of user `id`; `write.version` must be current.
+    /// The result is at version + 1 with a new `last_modified`; `id` and
+    /// `created` never change.
+    pub fn replace_user(
+        &self,
+        workspace: &str,
+        id: &str,
+        write: &UserWrite,
+    ) -> Result<User, StoreError> {
+        let Some(version) = write.version else {
+            return Err(StoreError::InvalidRequest(
+                "version is required when replacing a user".to_owned(),
+            ));
+        };
+        let fields = Fields::check(write)?;
+        self.write(|tx| {
+            let roles = canonical_roles(tx, workspace, &write.roles)?;
+            let sql = format!(
+                "UPDATE users SET user_name = ?1, user_name_lower = ?2, external_id = ?3,
+                     active = ?4, emails = ?5, roles = ?6, profile = ?7,
+                     version = version + 1, last_modified = ?8
+                 WHERE workspace = ?9 AND id = ?10 AND version = ?11
+                 RETURNING seq, {COLUMNS}"
+            );
+            let updated = tx
+                .query_row(
+                    &sql,
+                    params![
+                        write.user_name,
+                        fields.user_name_lower,
+                        write.external_id,
+                        write.active,
+                        fields.emails_json,
+                        json_text(&roles),
+                        fields.profile_json,
+                        now_rfc3339(),
+                        workspace,
+                        id,
+                        db_version(version),
+                    ],
+                    |row| Ok((row.get::<_, i64>(0)?, user_from_row(row, 1)?)),
+                )
+                .optional()
+                .map_err(name_taken_or)?;
+            let Some((seq, user)) = updated else {
+                return Err(missing_or_conflict(tx, workspace, id, version));
+            };
+            tx.execute("DELETE FROM user_emails WHERE user_seq = ?1", [seq])?;
+            index_emails(tx, seq, workspace, &fields.email_lowers)?;
+            Ok(user)
+        })
+    }
+
+    /// Sets the complete role list of user `id`; `write.version` must be current.
+    pub fn set_roles(
+        &self,
+        workspace: &str,
+        id: &str,
+        write: &RolesWrite,
+    ) -> Result<User, StoreError> {
+        self.write(|tx| {
+            let roles = canonical_roles(tx, workspace, &write.roles)?;
+            let sql = format!(
+                "UPDATE users SET roles = ?1, version = version + 1, last_modified = ?2
+                 WHERE workspace = ?3 AND id = ?4 AND version = ?5
+                 RETURNING {COLUMNS}"
+            );
+            let updated = tx
+                .query_row(
+                    &sql,
+                    params![
+                        json_text(&roles),
+                        now_rfc3339(),
+                        workspace,
+                        id,
+                        db_version(write.version)
+                    ],
+                    |row| user_from_row(row, 0),
+                )
+                .optional()?;
+            updated.ok_or_else(|| missing_or_conflict(tx, workspace, id, write.version))
+        })
+    }
+
+    /// Deletes user `id` and its e-mail index rows.
+    pub fn delete_user(&self, workspace: &str, id: &str) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "DELETE FROM users WHERE workspace = ?1 AND id = ?2",
+                [workspace, id],
+            )?;
+            if n == 0 { Err(not_found(id)) } else { Ok(()) }
+        })
+    }
+}
+
+/// The validated, derived columns of a [`UserWrite`].
+struct Fields {
+    user_name_lower: String,
+    emails_json: String,
+    email_lowers: BTreeSet<String>,
+    profile_json: String,
+}
+
+impl Fields {
+    /// Checks the parts that need no database and derives the stored forms.
+    fn check(write: &UserWrite) -> Result<Fields, StoreError> {
+        let invalid = |m: String| Err(StoreError::InvalidRequest(m));
+        if write.user_name.trim().is_empty() {
+            return invalid("user_name must not be empty".to_owned());
+        }
+        if write.user_name.chars().count() > MAX_FIELD_CHARS {
+            return invalid(format!(
+                "user_name is longer than {MAX_FIELD_CHARS} characters"
+            ));
+        }
+        if let Some(external_id) = &write.external_id {
+            if external_id.is_empty() {
+                return invalid("external_id must be absent or non-empty".to_owned());
+            }
+            if external_id.chars().count() > MAX_FIELD_CHARS {
+                return invalid(format!(
+                    "external_id is longer than {MAX_FIELD_CHARS} characters"
+                ));
+            }
+        }
+        for (i, email) in write.emails.iter().enumerate() {
+            if email.trim().is_empty() || email.chars().count() > MAX_FIELD_CHARS {
+                return invalid(format!(
+                    "emails[{i}] must be 1 to {MAX_FIELD_CHARS} characters and not blank"
+                ));
+            }
+        }
+        Ok(Fields {
+            user_name_lower: write.user_name.to_lowercase(),
+            emails_json: json_text(&write.emails),
+            email_lowers: write.emails.iter().map(|e| e.to_lowercase()).collect(),
+            profile_json: Value::Object(write.profile.clone()).to_string(),
+        })
+    }
+}
+
+/// The requested roles, each checked against the catalogue with its exact
+/// spelling, duplicates collapsed, in catalogue order so that one set always
+/// reads back as one list.
+fn canonical_roles(
+    tx: &Transaction<'_>,
+    workspace: &str,
+    requested: &[String],
+) -> Result<Vec<String>, StoreError> {
+    let known = role_names(tx, workspace)?;
+    if let Some(role) = requested.iter().find(|r| !known.contains(r)) {
+        return Err(StoreError::UnknownRole {
+            role: role.clone(),
+            known,
+        });
+    }
+    Ok(known
+        .into_iter()
+        .filter(|k| requested.contains(k))
+        .collect())
+}
+
+/// The WHERE clause and its arguments for a list query. Only the given
+/// filters appear, so SQLite picks the matching index instead of facing
+/// `?n IS NULL OR …` terms it cannot index.
+pub(crate) fn list_filter(workspace: &str, query: &UserQuery) -> (String, Vec<Box<dyn ToSql>>) {
+    let mut clauses = vec!["workspace = ?1".to_owned()];
+    let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(workspace.to_owned())];
+    if let Some(user_name) = &query.user_name {
+        args.push(Box::new(user_name.to_lowercase()));
+        clauses.push(format!("user_name_lower = ?{}", args.len()));
+    }
+    if let Some(external_id) = &query.external_id {
+        args.push(Box::new(external_id.clone()));
+        clauses.push(format!("external_id = ?{}", args.len()));
+    }
+    if let Some(email) = &query.email {
+        args.push(Box::new(email.to_lowercase()));
+        clauses.push(format!(
+            "seq IN (SELECT user_seq FROM user_emails WHERE workspace = ?1 AND email_lower = ?{})",
+            args.len()
+        ));
+    }
+    (clauses.join(" AND "), args)
+}
+
+fn index_emails(
+    tx: &Transaction<'_>,
+    seq: i64,
+    workspace: &str,
+    email_lowers: &BTreeSet<String>,
+) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO user_emails (user_seq, workspace, email_lower) VALUES (?1, ?2, ?3)",
+    )?;
+    for email in email_lowers {
+        stmt.execute(params![seq, workspace, email])?;
+    }
+    Ok(())
+}
+
+/// After a versioned UPDATE matched no row: was the user missing, or stale?
+fn missing_or_conflict(tx: &Transaction<'_>, workspace: &str, id: &str, given: u64) -> StoreError {
+    let current = tx
+        .query_row(
+            "SELECT version FROM users WHERE workspace = ?1 AND id = ?2",
+            [workspace, id],
+            |row| row.get::<_, i64>(0),
+        )
+        .optional();
+    match current {
+        Ok(Some(current)) => StoreError::VersionConflict {
+            given,
+            current: u64::try_from(current).unwrap_or(0),
+        },
+        Ok(None) => not_found(id),
+        Err(e) => e.into(),
+    }
+}
+
+/// Reads a user from `row`, its columns starting at `first` in [`COLUMNS`] order.
+fn user_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<User> {
+    let at = |i: usize| first + i;
+    let version: i64 = row.get(at(7))?;
+    Ok(User {
+        id: row.get(at(0))?,
+        user_name: row.get(at(1))?,
+        external_id: row.get(at(2))?,
+        active: row.get(at(3))?,
+        emails: json_column(row, at(4))?,
+        roles: json_column(row, at(5))?,
+        profile: json_column::<Map<String, Value>>(row, at(6))?,
+        version: u64::try_from(version).unwrap_or(0),
+        created: row.get(at(8))?,
+        last_modified: row.get(at(9))?,
+    })
+}
+
+fn json_column<T: serde::de::DeserializeOwned>(row: &Row<'_>, i: usize) -> rusqlite::Result<T> {
+    let text: String = row.get(i)?;
+    serde_json::from_str(&text)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)))
+}
+
+fn json_text(list: &[String]) -> String {
+    Value::from(list.to_vec()).to_string()
+}
+
+/// Versions are u64 on the wire and i64 in SQLite; one past i64 never matches.
+fn db_version(version: u64) -> i64 {
+    i64::try_from(version).unwrap_or(-1)
+}
+
+fn not_found(id: &str) -> StoreError {
+    StoreError::UserNotFound { id: id.to_owned() }
+}
+
+/// The one UNIQUE constraint a user write can break is (workspace,
+/// user_name_lower); the id is a fresh UUID v4.
+fn name_taken_or(e: rusqlite::Error) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, Some(message))
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                && message.contains("users.user_name_lower") =>
+        {
+            StoreError::UserNameTaken
+        }
+        _ => e.into(),
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    reason = "in tests a failed unwrap is the failure report"
+)]
+#[path = "users_tests.rs"]
+mod tests;
