@@ -1,0 +1,354 @@
+//! A typed client for the Ignite core API contract (`docs/core-api.md`).
+//!
+//! Every call carries the caller's own bearer token: the core checks it
+//! itself, so the sidecar's token cache saves round trips but is never the
+//! only gate. Only idempotent calls (GET, PUT, DELETE) are retried, once,
+//! and only when the request never reached the core (connect errors).
+
+use std::time::Duration;
+
+use authsidecar_core_api::{
+    self as api, CoreError, ErrorCode, Introspection, RoleCatalogue, RolesWrite, User, UserPage,
+    UserQuery, UserWrite,
+};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Why a core call failed, classified once for the edge to map to a response.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreCallError {
+    /// The core answered with a contract error (4xx, or 5xx with a body).
+    #[error("core answered {status}: {}", .error.message)]
+    Api {
+        /// HTTP status the core answered.
+        status: u16,
+        /// The contract error body.
+        error: CoreError,
+    },
+    /// The core could not be reached (connect refused, DNS, reset before answer).
+    #[error("core unreachable: {0}")]
+    Unreachable(String),
+    /// The core did not answer within the configured timeout.
+    #[error("core timed out")]
+    Timeout,
+    /// The core answered something that is not the contract (bad JSON, odd status).
+    #[error("core answered outside the contract: {0}")]
+    Protocol(String),
+}
+
+impl CoreCallError {
+    /// The contract error code, if the core answered with one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            CoreCallError::Api { error, .. } => Some(error.code),
+            _ => None,
+        }
+    }
+}
+
+/// Timeouts and pool settings for [`CoreClient::new`].
+#[derive(Debug, Clone)]
+pub struct CoreClientOptions {
+    /// TCP connect timeout.
+    pub connect_timeout: Duration,
+    /// Whole-request timeout (connect, send, headers, body).
+    pub request_timeout: Duration,
+    /// How long an idle pooled connection is kept; keep it below the core's keep-alive.
+    pub pool_idle_timeout: Duration,
+    /// Idle connections kept per host.
+    pub max_idle_per_host: usize,
+}
+
+impl Default for CoreClientOptions {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(5),
+            pool_idle_timeout: Duration::from_secs(30),
+            max_idle_per_host: 32,
+        }
+    }
+}
+
+/// A pooled HTTP client bound to one core base URL.
+#[derive(Debug, Clone)]
+pub struct CoreClient {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl CoreClient {
+    /// Builds a client for `base_url` (for example `http://127.0.0.1:7070`).
+    pub fn new(base_url: &str, options: &CoreClientOptions) -> Result<Self, CoreCallError> {
+        let http = reqwest::Client::builder()
+            // A sidecar must not be steered through HTTP_PROXY-style variables
+            // meant for other programs in the pod.
+            .no_proxy()
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.request_timeout)
+            .pool_idle_timeout(options.pool_idle_timeout)
+            .pool_max_idle_per_host(options.max_idle_per_host)
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| CoreCallError::Protocol(format!("cannot build http client: {e}")))?;
+        Ok(Self {
+            http,
+            base: base_url.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// The base URL this client talks to.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// `GET /internal/v1/introspect`. `Ok(None)` when the core says the token
+    /// is unknown (401); errors only for failures to get an answer.
+    pub async fn introspect(&self, token: &str) -> Result<Option<Introspection>, CoreCallError> {
+        match self
+            .call::<(), Introspection>(Method::GET, api::PATH_INTROSPECT, token, None)
+            .await
+        {
+            Ok(i) => Ok(Some(i)),
+            Err(CoreCallError::Api { status: 401, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /internal/v1/roles`.
+    pub async fn roles(&self, token: &str) -> Result<RoleCatalogue, CoreCallError> {
+        self.call::<(), _>(Method::GET, api::PATH_ROLES, token, None)
+            .await
+    }
+
+    /// `POST /internal/v1/users`. Never retried: a create is not idempotent.
+    pub async fn create_user(&self, token: &str, user: &UserWrite) -> Result<User, CoreCallError> {
+        self.call(Method::POST, api::PATH_USERS, token, Some(user))
+            .await
+    }
+
+    /// `GET /internal/v1/users/{id}`.
+    pub async fn get_user(&self, token: &str, id: &str) -> Result<User, CoreCallError> {
+        check_id(id)?;
+        let path = api::user_path(&encode_segment(id));
+        self.call::<(), _>(Method::GET, &path, token, None).await
+    }
+
+    /// `GET /internal/v1/users?…`.
+    pub async fn list_users(
+        &self,
+        token: &str,
+        query: &UserQuery,
+    ) -> Result<UserPage, CoreCallError> {
+        let path = format!("{}?{}", api::PATH_USERS, encode_query(query));
+        self.call::<(), _>(Method::GET, &path, token, None).await
+    }
+
+    /// `PUT /internal/v1/users/{id}` guarded by `user.version`.
+    pub async fn update_user(
+        &self,
+        token: &str,
+        id: &str,
+        user: &UserWrite,
+    ) -> Result<User, CoreCallError> {
+        check_id(id)?;
+        let path = api::user_path(&encode_segment(id));
+        self.call(Method::PUT, &path, token, Some(user)).await
+    }
+
+    /// `PUT /internal/v1/users/{id}/roles` guarded by `roles.version`.
+    pub async fn set_roles(
+        &self,
+        token: &str,
+        id: &str,
+        roles: &RolesWrite,
+    ) -> Result<User, CoreCallError> {
+        check_id(id)?;
+        let path = api::user_roles_path(&encode_segment(id));
+        self.call(Method::PUT, &path, token, Some(roles)).await
+    }
+
+    /// `DELETE /internal/v1/users/{id}`.
+    pub async fn delete_user(&self, token: &str, id: &str) -> Result<(), CoreCallError> {
+        check_id(id)?;
+        let path = api::user_path(&encode_segment(id));
+        let url = format!("{}{}", self.base, path);
+        let response = self.send(Method::DELETE, &url, token, None).await?;
+        if response.status() == StatusCode::NO_CONTENT {
+            return Ok(());
+        }
+        Err(error_from(response).await)
+    }
+
+    async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&B>,
+    ) -> Result<T, CoreCallError> {
+        let url = format!("{}{}", self.base, path);
+        let body = match body {
+            Some(b) => Some(
+                serde_json::to_vec(b)
+                    .map_err(|e| CoreCallError::Protocol(format!("cannot encode body: {e}")))?,
+            ),
+            None => None,
+        };
+        let response = self.send(method, &url, token, body).await?;
+        if !response.status().is_success() {
+            return Err(error_from(response).await);
+        }
+        let bytes = response.bytes().await.map_err(transport_error)?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| CoreCallError::Protocol(format!("cannot decode core answer: {e}")))
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        token: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<reqwest::Response, CoreCallError> {
+        let idempotent = method != Method::POST;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut request = self
+                .http
+                .request(method.clone(), url)
+                .bearer_auth(token)
+                .header("accept", "application/json");
+            if let Some(b) = &body {
+                request = request
+                    .header("content-type", "application/json")
+                    .body(b.clone());
+            }
+            match request.send().await {
+                Ok(r) => return Ok(r),
+                // A connect error means the request never reached the core, so
+                // repeating an idempotent call cannot apply it twice.
+                Err(e) if idempotent && attempt < 2 && e.is_connect() => {
+                    tracing::debug!(error = %e, "core connect failed, retrying once");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => return Err(transport_error(e)),
+            }
+        }
+    }
+}
+
+/// Ids are opaque, but they travel as a URL path segment: anything outside
+/// `[A-Za-z0-9_-]{1,128}` cannot be an id the core minted, and characters
+/// such as `.` could be resolved as dot-segments by the URL parser. Such an
+/// id is answered as "not found" without asking the core.
+fn check_id(id: &str) -> Result<(), CoreCallError> {
+    let ok = !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        return Ok(());
+    }
+    Err(CoreCallError::Api {
+        status: 404,
+        error: CoreError {
+            code: ErrorCode::UserNotFound,
+            message: "no user has this id".to_owned(),
+            known_roles: None,
+        },
+    })
+}
+
+fn transport_error(e: reqwest::Error) -> CoreCallError {
+    if e.is_timeout() {
+        CoreCallError::Timeout
+    } else if e.is_connect() || e.is_request() {
+        CoreCallError::Unreachable(e.to_string())
+    } else {
+        CoreCallError::Protocol(e.to_string())
+    }
+}
+
+async fn error_from(response: reqwest::Response) -> CoreCallError {
+    let status = response.status().as_u16();
+    let bytes = match response.bytes().await {
+        Ok(b) => b,
+        Err(e) => return transport_error(e),
+    };
+    match serde_json::from_slice::<CoreError>(&bytes) {
+        Ok(error) => CoreCallError::Api { status, error },
+        Err(_) => CoreCallError::Protocol(format!("status {status} without a contract error body")),
+    }
+}
+
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+fn encode_segment(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
+}
+
+fn encode_query(q: &UserQuery) -> String {
+    let mut parts = Vec::with_capacity(5);
+    let fields = [
+        ("user_name", &q.user_name),
+        ("external_id", &q.external_id),
+        ("email", &q.email),
+    ];
+    for (key, value) in fields {
+        if let Some(v) = value {
+            parts.push(format!("{key}={}", encode_segment(v)));
+        }
+    }
+    parts.push(format!("offset={}", q.offset));
+    parts.push(format!("limit={}", q.limit));
+    parts.join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        let q = UserQuery {
+            user_name: Some("a+b c@x".into()),
+            external_id: None,
+            email: Some("é@x".into()),
+            offset: 3,
+            limit: 7,
+        };
+        assert_eq!(
+            encode_query(&q),
+            "user_name=a%2Bb%20c%40x&email=%C3%A9%40x&offset=3&limit=7"
+        );
+    }
+
+    #[test]
+    fn ids_that_could_change_the_path_are_not_found() {
+        for id in ["..", ".", "a/b", "a?b", "", "a b", "%2e%2e"] {
+            let err = check_id(id).unwrap_err();
+            assert_eq!(err.code(), Some(ErrorCode::UserNotFound), "{id}");
+        }
+        assert!(check_id("0f9e8d7c-6b5a-4d3c-2b1a-9d8c7b6a5f4e").is_ok());
+    }
+
+    #[tokio::test]
+    async fn unreachable_core_is_classified() {
+        // Bind and drop a listener to get a loopback port nobody listens on.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let client =
+            CoreClient::new(&format!("http://{addr}"), &CoreClientOptions::default()).unwrap();
+        let err = client.roles("t").await.unwrap_err();
+        assert!(matches!(err, CoreCallError::Unreachable(_)), "{err:?}");
+    }
+}
