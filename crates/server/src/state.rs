@@ -1,0 +1,155 @@
+//! What every request handler shares: the core client, the token cache,
+//! the role catalogue cache and the settings that shape SCIM answers.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use authsidecar_auth::{BearerError, TokenCache, TokenHash, Verdict, Verifier, bearer_token};
+use authsidecar_config::Config;
+use authsidecar_core_api::Introspection;
+use authsidecar_core_client::{CoreCallError, CoreClient, CoreClientOptions};
+use http::HeaderMap;
+
+use crate::failure::{Failure, forbidden, unauthorized};
+
+/// How long a workspace's role catalogue is reused before it is read again.
+const ROLE_CATALOGUE_TTL: Duration = Duration::from_secs(10);
+
+/// Asks the core's introspection endpoint who a token belongs to.
+#[derive(Debug, Clone)]
+pub struct CoreVerifier(pub CoreClient);
+
+impl Verifier for CoreVerifier {
+    type Error = CoreCallError;
+
+    async fn verify(&self, token: &str) -> Result<Option<Introspection>, CoreCallError> {
+        self.0.introspect(token).await
+    }
+}
+
+/// The shared state of one running sidecar.
+pub struct AppState {
+    /// Where SCIM lives, e.g. `/api/v1/scim/v2`.
+    pub(crate) scim_base_path: String,
+    /// The core API client.
+    pub(crate) core: CoreClient,
+    /// Verdicts per token hash.
+    pub(crate) tokens: TokenCache<CoreVerifier>,
+    /// Role catalogue per workspace.
+    pub(crate) roles: moka::future::Cache<String, Arc<Vec<String>>>,
+    /// Entra app-role value (lower-cased) → Ignite role name.
+    pub(crate) role_mapping: BTreeMap<String, String>,
+    /// Largest request body accepted.
+    pub(crate) max_body_bytes: usize,
+    /// Most users evaluated for a filter the core cannot index.
+    pub(crate) filter_scan_cap: usize,
+    /// Re-read and re-apply attempts after a version conflict.
+    pub(crate) max_write_retries: u32,
+}
+
+impl AppState {
+    /// Builds the state from a validated config.
+    pub fn from_config(config: &Config) -> Result<Self, CoreCallError> {
+        let options = CoreClientOptions {
+            connect_timeout: Duration::from_millis(config.core.connect_timeout_ms),
+            request_timeout: Duration::from_millis(config.core.request_timeout_ms),
+            pool_idle_timeout: Duration::from_millis(config.core.pool_idle_timeout_ms),
+            max_idle_per_host: config.core.max_idle_per_host,
+        };
+        let core = CoreClient::new(&config.core.base_url, &options)?;
+        let tokens = TokenCache::new(
+            CoreVerifier(core.clone()),
+            authsidecar_auth::CacheOptions {
+                ttl: Duration::from_secs(config.auth.cache_ttl_secs),
+                negative_ttl: Duration::from_secs(config.auth.negative_ttl_secs),
+                capacity: config.auth.cache_capacity,
+            },
+        );
+        let roles = moka::future::Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(ROLE_CATALOGUE_TTL)
+            .build();
+        let role_mapping = config
+            .roles
+            .mapping
+            .iter()
+            .map(|(k, v)| (k.to_lowercase(), v.clone()))
+            .collect();
+        Ok(Self {
+            scim_base_path: config.scim.base_path.clone(),
+            core,
+            tokens,
+            roles,
+            role_mapping,
+            max_body_bytes: config.scim.max_body_bytes,
+            filter_scan_cap: config.scim.filter_scan_cap,
+            max_write_retries: config.scim.max_write_retries,
+        })
+    }
+
+    /// The token cache, for metrics and tests.
+    pub fn token_cache(&self) -> &TokenCache<CoreVerifier> {
+        &self.tokens
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    /// The bearer token, passed on to the core on every call.
+    pub(crate) token: String,
+    /// Who the core says the token belongs to.
+    pub(crate) identity: Arc<Introspection>,
+}
+
+impl Caller {
+    /// The workspace every SCIM call of this caller is scoped to.
+    pub(crate) fn workspace(&self) -> &str {
+        &self.identity.workspace
+    }
+}
+
+/// Authenticates a request: a bearer token the core knows. Errors are the
+/// 401 (missing or unknown token) or 503 (core unreachable) to answer with.
+pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Failure> {
+    let header = headers
+        .get(http::header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or(""));
+    let token = bearer_token(header).map_err(|e| match e {
+        BearerError::Missing => unauthorized(
+            "no Authorization header; send 'Authorization: Bearer <Ignite API token>' \
+             (in Entra, paste the token into Secret Token)",
+        ),
+        BearerError::Malformed => {
+            unauthorized("the Authorization header must be 'Bearer <Ignite API token>'")
+        }
+    })?;
+    let hash = TokenHash::of(token);
+    match state.tokens.verify(token).await {
+        Ok(Verdict::Valid(identity)) => {
+            tracing::Span::current().record("token", hash.short());
+            Ok(Caller {
+                token: token.to_owned(),
+                identity,
+            })
+        }
+        Ok(Verdict::Invalid) => {
+            tracing::warn!(token = %hash.short(), "rejected unknown token");
+            Err(Failure::Client(unauthorized(
+                "the Ignite API token is not valid; create an API token with the Admin role \
+                 in Ignite and paste it into Entra's Secret Token",
+            )))
+        }
+        Err(e) => Err(Failure::from_shared_core(&e, "token introspection")),
+    }
+}
+
+/// Requires the Admin role (every SCIM call provisions users).
+pub(crate) fn require_admin(caller: &Caller) -> Result<(), Failure> {
+    if caller.identity.is_admin() {
+        Ok(())
+    } else {
+        Err(Failure::Client(forbidden()))
+    }
+}
