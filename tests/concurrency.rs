@@ -1,0 +1,1 @@
+//! Being ported from ../shared/cases/concurrency.json.
