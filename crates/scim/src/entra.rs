@@ -45,7 +45,7 @@
 //!    collapse into one element and an added role that exists already
 //!    updates it instead of being appended. A whole-array `replace`
 //!    (AssertiveAppRoleAssignmentsComplex) drops roles not listed. See
-//!    [`role_key`]. ENTRA §4.1, §4.2, §4.4, §7.11 [DOC S3] [INF].
+//!    [`role_key`]. ENTRA §4.1, §4.2, §4.4, §7.11 [DOC S3] \[INF\].
 //! 7. **Dotted and URN-qualified keys in path-less add/replace.** With the
 //!    flag, one path-less op carries `{"name.givenName": …,
 //!    "urn:…:enterprise:2.0:User:employeeNumber": …}`. RFC 7644 §3.5.2.1 and
@@ -75,10 +75,11 @@
 //! 10. **Removing what is already gone.** `manager[value eq "…"]` after the
 //!     manager changed, or a role that was never there. RFC 7644 §3.5.2
 //!     asks for 400 `noTarget` when a filter matches nothing. Rule: a remove
-//!     that finds nothing succeeds and changes nothing; the state Entra
-//!     wants already holds, and a 400 would block a disable bundled in the
+//!     that finds nothing, or a null written through a filter that matches
+//!     nothing, succeeds and changes nothing; the state Entra wants already
+//!     holds, and a 400 would block a disable bundled in the
 //!     same PATCH and be retried forever. ENTRA §2.4, §3 P10 and rule 9,
-//!     §7.23 [OBS S17 #453, S36] [INF].
+//!     §7.23 [OBS S17 #453, S36] \[INF\].
 //! 11. **Manager shapes.** The manager arrives as a bare id string
 //!     (`"value": "271"`), as `{"value": …}`, or as `[{"value": …, "$ref":
 //!     …}]`, and is removed with `manager[value eq "…"]` although it is
@@ -111,8 +112,10 @@
 //!     User schema, and a PATCH that fails on one of them never delivers the
 //!     disable bundled with it. Rule: every attribute of the User and
 //!     enterprise schemas is accepted, stored and returned as sent, whether
-//!     Ignite uses it or not, so Entra sees no drift. ENTRA §2.3, §2.4, §3
-//!     rule 9, §7.21, §7.23 [DOC S1] [OBS S15, S36].
+//!     Ignite uses it or not, so Entra sees no drift; the one exception is
+//!     the write-only `password`, accepted and never stored (Ignite users
+//!     sign in through Entra). ENTRA §2.3, §2.4, §3 rule 9, §7.21, §7.23
+//!     [DOC S1] [OBS S15, S36].
 //! 15. **One value per `type`.** Entra addresses e-mails, phone numbers and
 //!     addresses by type (`emails[type eq "work"]`) and expects at most one
 //!     element of each type. RFC 7643 §2.4 does not require unique types.
@@ -284,7 +287,7 @@ pub(crate) fn get_ci<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a V
 
 /// Removes every member of `map` named `key` in any letter case, returning
 /// the last one.
-pub(crate) fn remove_ci(map: &mut Map<String, Value>, key: &str) -> Option<Value> {
+fn remove_ci(map: &mut Map<String, Value>, key: &str) -> Option<Value> {
     let keys: Vec<String> = map
         .keys()
         .filter(|k| k.eq_ignore_ascii_case(key))
@@ -294,123 +297,4 @@ pub(crate) fn remove_ci(map: &mut Map<String, Value>, key: &str) -> Option<Value
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn booleans_as_strings_in_any_case() {
-        assert_eq!(parse_bool(&json!("True")), Some(true));
-        assert_eq!(parse_bool(&json!("False")), Some(false));
-        assert_eq!(parse_bool(&json!("false")), Some(false));
-        assert_eq!(parse_bool(&json!("TRUE")), Some(true));
-        assert_eq!(parse_bool(&json!(true)), Some(true));
-        assert_eq!(parse_bool(&json!("yes")), None);
-        assert_eq!(parse_bool(&json!(1)), None);
-        assert_eq!(parse_bool(&json!(null)), None);
-    }
-
-    #[test]
-    fn stringified_role_is_unwrapped_and_id_dropped() {
-        let raw =
-            json!({"value": "{\"id\":\"9d8c\",\"value\":\"Approver\",\"displayName\":\"Appr\"}"});
-        assert_eq!(
-            normalize_role(raw),
-            json!({"value": "Approver", "display": "Appr"})
-        );
-    }
-
-    #[test]
-    fn stringified_role_keeps_outer_type_and_primary() {
-        let raw = json!({
-            "primary": true,
-            "type": "WindowsAzureActiveDirectoryRole",
-            "value": "{\"id\":\"1\",\"value\":\"25\",\"displayName\":\"Role1234\",\"primary\":false}"
-        });
-        assert_eq!(
-            normalize_role(raw),
-            json!({
-                "primary": true,
-                "type": "WindowsAzureActiveDirectoryRole",
-                "value": "25",
-                "display": "Role1234"
-            })
-        );
-    }
-
-    #[test]
-    fn role_display_name_becomes_display_and_display_wins() {
-        assert_eq!(
-            normalize_role(json!({"displayName": "Buyer", "value": "Buyer"})),
-            json!({"display": "Buyer", "value": "Buyer"})
-        );
-        assert_eq!(
-            normalize_role(json!({"displayName": "Old", "display": "New", "value": "B"})),
-            json!({"display": "New", "value": "B"})
-        );
-    }
-
-    #[test]
-    fn role_plain_values_are_left_alone() {
-        assert_eq!(
-            normalize_role(json!({"value": "{not json"})),
-            json!({"value": "{not json"})
-        );
-        assert_eq!(normalize_role(json!("Admin")), json!({"value": "Admin"}));
-        assert_eq!(
-            normalize_role(json!("{\"value\":\"Admin\",\"id\":\"x\"}")),
-            json!({"value": "Admin"})
-        );
-        assert_eq!(normalize_role(json!(5)), json!(5));
-    }
-
-    #[test]
-    fn role_key_is_case_insensitive_value() {
-        assert_eq!(
-            role_key(&json!({"value": "Buyer"})),
-            Some("buyer".to_owned())
-        );
-        assert_eq!(role_key(&json!({"display": "Buyer"})), None);
-    }
-
-    #[test]
-    fn manager_shapes() {
-        assert_eq!(normalize_manager(json!("271")), json!({"value": "271"}));
-        assert_eq!(
-            normalize_manager(json!([{"value": "271", "$ref": "https://x/Users/271"}])),
-            json!({"value": "271", "$ref": "https://x/Users/271"})
-        );
-        assert_eq!(normalize_manager(json!(["271"])), json!({"value": "271"}));
-        assert_eq!(
-            normalize_manager(json!({"value": "271"})),
-            json!({"value": "271"})
-        );
-        assert_eq!(normalize_manager(json!("")), Value::Null);
-        assert_eq!(normalize_manager(json!({"value": ""})), Value::Null);
-        assert_eq!(normalize_manager(json!([])), Value::Null);
-    }
-
-    #[test]
-    fn manager_change_is_detected_on_value() {
-        let old = json!({"value": "1", "displayName": "Bob"});
-        assert!(manager_changed(&old, &json!({"value": "2"})));
-        assert!(!manager_changed(&old, &json!({"value": "1"})));
-        assert!(!manager_changed(&old, &json!({"displayName": "Robert"})));
-    }
-
-    #[test]
-    fn enterprise_urn_and_its_misspelling() {
-        assert!(is_enterprise_urn(
-            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-        ));
-        assert!(is_enterprise_urn(
-            "URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER"
-        ));
-        assert!(is_enterprise_urn(
-            "urn:ietf:params:scim:schemas:extension:enterprise:2.0User"
-        ));
-        assert!(!is_enterprise_urn(
-            "urn:ietf:params:scim:schemas:core:2.0:User"
-        ));
-    }
-}
+mod tests;

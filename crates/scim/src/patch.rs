@@ -70,8 +70,11 @@ pub struct PatchRequest {
 
 impl PatchRequest {
     /// Parses a PatchOp body. A missing or empty `Operations`, an unknown
-    /// `op`, or a non-object body is 400 `invalidSyntax`; a malformed `path`
-    /// is 400 `invalidPath`.
+    /// `op`, an add/replace without `value`, or a non-object body is 400
+    /// `invalidSyntax`; a malformed `path` is 400 `invalidPath`; a remove
+    /// without `path` is 400 `noTarget` (RFC 7644 §3.5.2.2). Member names and
+    /// `op` are matched case-insensitively ([`crate::entra`] rule 1); a
+    /// `value` of `null` is kept and clears its target (RFC 7643 §2.5).
     pub fn parse(body: &Value) -> Result<PatchRequest, ScimError> {
         let Value::Object(message) = body else {
             return Err(ScimError::invalid_syntax(format!(
@@ -104,6 +107,9 @@ impl PatchRequest {
 
 /// Applies every operation to a copy of `resource` and validates the result.
 /// On any error the original is untouched and the error is returned.
+///
+/// The resource is validated after every operation, so an error names the
+/// operation that caused it: `Operations[1] (replace userName): …`.
 pub fn apply(resource: &Resource, request: &PatchRequest) -> Result<Resource, ScimError> {
     let mut work = resource.clone();
     for (index, op) in request.ops.iter().enumerate() {
@@ -236,3 +242,7 @@ mod proptests;
 mod tests;
 #[cfg(test)]
 mod tests_cases;
+#[cfg(test)]
+mod tests_cases_ext;
+#[cfg(test)]
+mod tests_values;

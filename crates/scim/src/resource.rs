@@ -18,8 +18,12 @@
 //! - nulls, empty arrays and empty complex values are unassigned
 //!   (RFC 7643 §2.5) and never stored (rule 12);
 //! - a single value sent for a multi-valued attribute is wrapped in an array;
-//! - read-only attributes (`id`, `meta`, `groups`) in a body are ignored
-//!   (RFC 7644 §3.5.1).
+//! - read-only attributes and sub-attributes (`id`, `meta`, `groups`,
+//!   `manager.displayName`) in a body are ignored (RFC 7644 §3.5.1), and the
+//!   write-only `password` is never stored: Ignite users sign in through
+//!   Entra;
+//! - enterprise attributes sent without their URN (`department`) land in
+//!   the extension object (rule 18).
 //!
 //! A POST or PUT body is read exactly like the value of a path-less PATCH
 //! replace applied to an empty resource, so dotted and URN-qualified keys
@@ -144,22 +148,17 @@ pub fn core_fields(resource: &Resource) -> CoreFields {
 
 /// Renders a resource for a response: `schemas`, `id`, the attributes, `meta`.
 pub fn render_user(resource: &Resource, id: &str, meta: &Meta) -> Value {
-    let mut out = Map::new();
-    let mut custom = Vec::new();
     let mut enterprise = false;
+    let mut custom = Vec::new();
     for (key, value) in resource {
         if key == ENTERPRISE_SCHEMA {
-            if value.as_object().is_none_or(|ext| ext.is_empty()) {
-                continue;
-            }
-            enterprise = true;
+            enterprise = value.as_object().is_some_and(|ext| !ext.is_empty());
         } else if key
             .get(..4)
             .is_some_and(|head| head.eq_ignore_ascii_case("urn:"))
         {
             custom.push(Value::String(key.clone()));
         }
-        out.insert(key.clone(), value.clone());
     }
     // RFC 7643 §3: `schemas` lists every schema whose attributes are present.
     let mut schemas = vec![Value::String(USER_SCHEMA.to_owned())];
@@ -167,10 +166,19 @@ pub fn render_user(resource: &Resource, id: &str, meta: &Meta) -> Value {
         schemas.push(Value::String(ENTERPRISE_SCHEMA.to_owned()));
     }
     schemas.extend(custom);
+    let mut out = Map::new();
     out.insert("schemas".to_owned(), Value::Array(schemas));
     out.insert("id".to_owned(), Value::String(id.to_owned()));
-    // ENTRA §5.2: `active` is always a JSON boolean in responses.
-    out.insert("active".to_owned(), Value::Bool(is_active(resource)));
+    for (key, value) in resource {
+        let empty_extension =
+            key == ENTERPRISE_SCHEMA && value.as_object().is_none_or(|ext| ext.is_empty());
+        if !empty_extension {
+            out.insert(key.clone(), value.clone());
+        }
+    }
+    // `active` is rendered only when the resource has it (it is optional in
+    // RFC 7643 §4.1.1, and a PATCH may remove it); normalisation has made it
+    // a JSON boolean whatever Entra sent (ENTRA §5.2).
     out.insert(
         "meta".to_owned(),
         json!({
@@ -195,3 +203,5 @@ fn is_active(resource: &Resource) -> bool {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_render;

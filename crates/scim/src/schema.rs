@@ -9,7 +9,8 @@ mod discovery;
 mod table;
 
 pub use discovery::{
-    resource_types, schema_by_id, schemas, service_provider_config, user_resource_type,
+    advertise_role_values, resource_types, schema_by_id, schemas, service_provider_config,
+    user_resource_type,
 };
 
 /// SCIM attribute data types (RFC 7643 §2.3).

@@ -31,10 +31,11 @@ pub(super) fn set_attr(
         return write_selected(t, kind, old, value);
     }
     Ok(match (t.sub, def.multi_valued, kind) {
+        // `name.givenName`: a merge of one sub-attribute, so that a new
+        // `manager.value` drops the old manager's `$ref` too (rule 11).
         (Some(sub), _, _) => {
-            let mut object = into_object(old);
-            put(&mut object, sub, value);
-            non_empty(object)
+            let given = Object::from_iter([(sub.name.to_owned(), value)]);
+            merge_complex(def, old, Value::Object(given))
         }
         (None, true, OpKind::Replace) => canonical_value(def, value),
         (None, true, _) => union(def, old, canonical_value(def, value)),
@@ -126,7 +127,7 @@ fn write_selected(
         }
         matched = true;
         if let Some(item) = write_element(t, kind, item, value.clone()) {
-            touched = touched.or((is_primary(&item)).then_some(out.len()));
+            touched = touched.or(is_primary(&item).then_some(out.len()));
             out.push(item);
         }
     }

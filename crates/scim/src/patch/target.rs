@@ -97,17 +97,18 @@ pub(crate) fn from_key(
         if key.eq_ignore_ascii_case(USER_SCHEMA) {
             return Ok(Some(Target::Schema { ext: false }));
         }
-        let qualified = starts_with_ci(key, &format!("{ENTERPRISE_SCHEMA}:"))
-            || starts_with_ci(key, &format!("{USER_SCHEMA}:"));
-        if value.is_object() && !qualified {
-            return Ok(Some(Target::Custom {
-                urn: key.to_owned(),
-                attr: None,
-            }));
-        }
-        match key.rsplit_once(':') {
+        match known_prefix(key) {
             Some((urn, rest)) => (Some(urn), rest),
-            None => (None, key),
+            None if value.is_object() => {
+                return Ok(Some(Target::Custom {
+                    urn: key.to_owned(),
+                    attr: None,
+                }));
+            }
+            None => match key.rsplit_once(':') {
+                Some((urn, rest)) => (Some(urn), rest),
+                None => (None, key),
+            },
         }
     } else {
         (None, key)
@@ -117,6 +118,19 @@ pub(crate) fn from_key(
         None => (rest, None),
     };
     resolve(urn, attr, sub, None, origin)
+}
+
+/// Splits a key that starts with the core or enterprise URN followed by `:`
+/// or, as pre-2019 Entra jobs wrote it, `.` (ENTRA §1, old flags).
+fn known_prefix(key: &str) -> Option<(&'static str, &str)> {
+    [ENTERPRISE_SCHEMA, USER_SCHEMA]
+        .into_iter()
+        .find_map(|urn| {
+            let rest = key.get(urn.len()..)?;
+            let qualified =
+                starts_with_ci(key, urn) && (rest.starts_with(':') || rest.starts_with('.'));
+            Some((urn, rest.get(1..)?)).filter(|_| qualified)
+        })
 }
 
 /// The shared resolution of `[urn:]attr[.sub]` plus an optional filter.
@@ -129,6 +143,9 @@ fn resolve<'f>(
 ) -> Result<Option<Target<'f>>, ScimError> {
     let strict = origin == Origin::Path;
     let ext = match urn {
+        // The path parser leaves a whole-schema URN unsplit in `attr`.
+        None if entra::is_enterprise_urn(attr) => return whole_schema(true, sub, filter),
+        None if attr.eq_ignore_ascii_case(USER_SCHEMA) => return whole_schema(false, sub, filter),
         None if starts_with_ci(attr, "urn:") => {
             return Ok(Some(Target::Custom {
                 urn: attr.to_owned(),
@@ -191,13 +208,17 @@ fn resolve<'f>(
             _ => return Ok(None),
         },
     };
-    for d in [Some(def), sub].into_iter().flatten() {
+    let named = [
+        Some((def, def.name.to_owned())),
+        sub.map(|s| (s, format!("{}.{}", def.name, s.name))),
+    ];
+    for (d, name) in named.into_iter().flatten() {
         match (d.mutability, origin) {
             // A password is never stored: Ignite users sign in through Entra.
             (Mutability::WriteOnly, _) | (Mutability::ReadOnly, Origin::BodyKey) => {
                 return Ok(None);
             }
-            (Mutability::ReadOnly, _) => return Err(read_only(&qualified(ext, d.name))),
+            (Mutability::ReadOnly, _) => return Err(read_only(&qualified(ext, &name))),
             _ => {}
         }
     }

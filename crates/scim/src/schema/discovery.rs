@@ -73,6 +73,34 @@ pub fn schema_by_id(base: &str, urn: &str) -> Option<Value> {
     }
 }
 
+/// Advertises the workspace's roles as the `canonicalValues` of the User
+/// schema's `roles.value` (RFC 7643 §7: suggested values), in a `/Schemas`
+/// ListResponse or a single schema document. A role value outside them is
+/// refused on write, so publishing them tells clients what is accepted.
+pub fn advertise_role_values(doc: &mut Value, roles: &[String]) {
+    let schemas: Vec<&mut Value> = match doc.get_mut("Resources").and_then(Value::as_array_mut) {
+        Some(list) => list.iter_mut().collect(),
+        None => vec![doc],
+    };
+    for schema in schemas {
+        if schema.get("id").and_then(Value::as_str) != Some(USER_SCHEMA) {
+            continue;
+        }
+        let Some(attrs) = schema.get_mut("attributes").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        let roles_value = attrs
+            .iter_mut()
+            .filter(|a| a.get("name").and_then(Value::as_str) == Some("roles"))
+            .filter_map(|a| a.get_mut("subAttributes").and_then(Value::as_array_mut))
+            .flat_map(|subs| subs.iter_mut())
+            .find(|s| s.get("name").and_then(Value::as_str) == Some("value"));
+        if let Some(value) = roles_value.and_then(Value::as_object_mut) {
+            value.insert("canonicalValues".into(), json!(roles));
+        }
+    }
+}
+
 fn user_schema(base: &str) -> Value {
     schema_json(base, USER_SCHEMA, "User", "User Account", table::USER)
 }
@@ -237,6 +265,32 @@ mod tests {
             attr(&user, "profileUrl")["referenceTypes"],
             json!(["external"])
         );
+    }
+
+    #[test]
+    fn role_values_are_advertised_on_roles_value_only() {
+        let roles = vec!["Admin".to_owned(), "Buyer".to_owned()];
+        let mut list = schemas("https://h/scim");
+        advertise_role_values(&mut list, &roles);
+        let user = &list["Resources"][0];
+        let role_attr = attr(user, "roles");
+        let value = role_attr["subAttributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "value")
+            .unwrap();
+        assert_eq!(value["canonicalValues"], json!(["Admin", "Buyer"]));
+        let display = role_attr["subAttributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "display")
+            .unwrap();
+        assert!(display.get("canonicalValues").is_none());
+        let mut single = schema_by_id("https://h/scim", USER_SCHEMA).unwrap();
+        advertise_role_values(&mut single, &roles);
+        assert_eq!(single, list["Resources"][0]);
     }
 
     #[test]
