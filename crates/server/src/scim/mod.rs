@@ -44,15 +44,18 @@ async fn dispatch(
     let query = req.uri().query().map(str::to_owned);
     let method = req.method().clone();
     let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let preconditions = users::Preconditions::from_headers(req.headers());
     let ctx = users::Ctx {
         state,
         caller: &caller,
         base: &base,
         query: query.as_deref(),
+        preconditions,
     };
     match (&method, segments.as_slice()) {
         (&Method::GET, ["Users"]) => users::list(&ctx).await,
-        (&Method::POST, ["Users", ".search"]) => {
+        // Only Users exist, so a root-level search (RFC 7644 §3.4.3) is a Users search.
+        (&Method::POST, ["Users", ".search"] | [".search"]) => {
             let body = read_json(state, req).await?;
             users::search(&ctx, &body).await
         }
@@ -81,9 +84,13 @@ async fn dispatch(
             StatusCode::OK,
             &schema::user_resource_type(&base),
         )),
-        (&Method::GET, ["Schemas"]) => Ok(scim_json(StatusCode::OK, &schema::schemas(&base))),
+        (&Method::GET, ["ResourceTypes", other]) => Err(ScimError::not_found(format!(
+            "no resource type {other}; this server provisions only User"
+        ))
+        .into()),
+        (&Method::GET, ["Schemas"]) => schemas(&ctx, schema::schemas(&base)).await,
         (&Method::GET, ["Schemas", urn]) => match schema::schema_by_id(&base, urn) {
-            Some(s) => Ok(scim_json(StatusCode::OK, &s)),
+            Some(s) => schemas(&ctx, s).await,
             None => Err(ScimError::not_found(format!("no schema with id {urn}")).into()),
         },
         // Group provisioning is off for Ignite. Entra's Test Connection may
@@ -100,8 +107,10 @@ async fn dispatch(
             ["Users"]
             | ["Users", _]
             | ["ServiceProviderConfig"]
-            | ["ResourceTypes", ..]
-            | ["Schemas", ..],
+            | ["ResourceTypes"]
+            | ["ResourceTypes", _]
+            | ["Schemas"]
+            | ["Schemas", _],
         ) => Err(ScimError::status(
             405,
             format!("{method} is not supported on {}", req_path(rest)),
@@ -114,6 +123,14 @@ async fn dispatch(
         ))
         .into()),
     }
+}
+
+/// A `/Schemas` answer with the caller's workspace roles advertised as the
+/// values `roles.value` accepts.
+async fn schemas(ctx: &users::Ctx<'_>, mut doc: Value) -> Result<Response<Body>, Failure> {
+    let catalogue = roles::catalogue(ctx).await?;
+    schema::advertise_role_values(&mut doc, &catalogue);
+    Ok(scim_json(StatusCode::OK, &doc))
 }
 
 fn req_path(rest: &str) -> String {

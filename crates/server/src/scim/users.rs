@@ -33,6 +33,74 @@ pub(crate) struct Ctx<'a> {
     pub(crate) base: &'a str,
     /// The raw query string.
     pub(crate) query: Option<&'a str>,
+    /// `If-Match` / `If-None-Match` (RFC 7644 §3.14).
+    pub(crate) preconditions: Preconditions,
+}
+
+/// The conditional-request headers of a request, as versions.
+#[derive(Debug, Default)]
+pub(crate) struct Preconditions {
+    /// `If-Match`: `None` absent, `Some(None)` for `*`, else the versions listed.
+    if_match: Option<Option<Vec<u64>>>,
+    /// `If-None-Match`, likewise.
+    if_none_match: Option<Option<Vec<u64>>>,
+}
+
+impl Preconditions {
+    pub(crate) fn from_headers(headers: &http::HeaderMap) -> Self {
+        let parse = |name: header::HeaderName| {
+            headers
+                .get(name)
+                .map(|v| parse_etags(v.to_str().unwrap_or("")))
+        };
+        Self {
+            if_match: parse(header::IF_MATCH),
+            if_none_match: parse(header::IF_NONE_MATCH),
+        }
+    }
+
+    /// 412 unless `If-Match` is absent, `*`, or lists `version`.
+    fn check_if_match(&self, version: u64, id: &str) -> Result<(), Failure> {
+        match &self.if_match {
+            Some(Some(listed)) if !listed.contains(&version) => Err(ScimError::status(
+                412,
+                format!(
+                    "user {id} has changed (its ETag is now W/\"{version}\"); read it again \
+                     and retry with the new ETag"
+                ),
+            )
+            .into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether `If-None-Match` matches `version` (a GET then answers 304).
+    fn none_match_hits(&self, version: u64) -> bool {
+        match &self.if_none_match {
+            Some(None) => true,
+            Some(Some(listed)) => listed.contains(&version),
+            None => false,
+        }
+    }
+}
+
+/// Parses an entity-tag list. Weak comparison (RFC 9110 §8.8.3.2): `W/"3"`
+/// and `"3"` both mean version 3. `*` is `None`. Tags that are not one of
+/// our versions are dropped, so they can never match.
+fn parse_etags(value: &str) -> Option<Vec<u64>> {
+    if value.trim() == "*" {
+        return None;
+    }
+    Some(
+        value
+            .split(',')
+            .filter_map(|tag| {
+                let tag = tag.trim();
+                let tag = tag.strip_prefix("W/").unwrap_or(tag);
+                tag.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+            })
+            .collect(),
+    )
 }
 
 /// `GET /Users`.
@@ -164,6 +232,13 @@ pub(super) async fn get(ctx: &Ctx<'_>, id: &str) -> Result<Response<Body>, Failu
         .get_user(&ctx.caller.token, id)
         .await
         .map_err(|e| Failure::from_core(e, &format!("user {id}")))?;
+    if ctx.preconditions.none_match_hits(user.version) {
+        let mut response = empty(StatusCode::NOT_MODIFIED);
+        if let Ok(v) = HeaderValue::from_str(&etag(user.version)) {
+            response.headers_mut().insert(header::ETAG, v);
+        }
+        return Ok(response);
+    }
     respond_user(ctx, StatusCode::OK, &user)
 }
 
@@ -207,6 +282,18 @@ pub(super) async fn patch(
 
 /// `DELETE /Users/{id}` (RFC 7644 §3.6).
 pub(super) async fn delete(ctx: &Ctx<'_>, id: &str) -> Result<Response<Body>, Failure> {
+    if ctx.preconditions.if_match.is_some() {
+        // The core's delete is not version-guarded, so a change landing
+        // between this read and the delete is not detected; the window is
+        // one loopback round trip.
+        let current = ctx
+            .state
+            .core
+            .get_user(&ctx.caller.token, id)
+            .await
+            .map_err(|e| Failure::from_core(e, &format!("user {id}")))?;
+        ctx.preconditions.check_if_match(current.version, id)?;
+    }
     ctx.state
         .core
         .delete_user(&ctx.caller.token, id)
@@ -234,6 +321,7 @@ async fn write_with_retries(
             .get_user(&ctx.caller.token, id)
             .await
             .map_err(|e| Failure::from_core(e, &what))?;
+        ctx.preconditions.check_if_match(current.version, id)?;
         let next = compute(&resource_of(&current))?;
         let write = to_write(ctx, &next, Some(current.version)).await?;
         match ctx
@@ -245,6 +333,14 @@ async fn write_with_retries(
             Ok(user) => {
                 tracing::info!(user = %id, workspace = %ctx.caller.workspace(), action, "user updated");
                 return respond_user(ctx, StatusCode::OK, &user);
+            }
+            // With If-Match the client pinned the version: a conflict is its 412.
+            Err(e) if is_conflict(&e) && ctx.preconditions.if_match.is_some() => {
+                return Err(ScimError::status(
+                    412,
+                    format!("user {id} changed while this request was applied; read it again"),
+                )
+                .into());
             }
             Err(e) if is_conflict(&e) && attempt < ctx.state.max_write_retries => {
                 attempt += 1;
@@ -292,7 +388,11 @@ fn resource_of(user: &User) -> Resource {
         Some(e) => r.insert("externalId".into(), Value::String(e.clone())),
         None => r.remove("externalId"),
     };
-    r.insert("active".into(), Value::Bool(user.active));
+    // `active` may be absent (never sent, or removed by a PATCH); the core
+    // then holds true. A user the core holds inactive is always shown so.
+    if r.contains_key("active") || !user.active || user.profile.is_empty() {
+        r.insert("active".into(), Value::Bool(user.active));
+    }
     if user.profile.is_empty() && !user.emails.is_empty() {
         let emails = user.emails.iter().map(|e| json!({ "value": e })).collect();
         r.insert("emails".into(), Value::Array(emails));
@@ -302,6 +402,10 @@ fn resource_of(user: &User) -> Resource {
         r.insert("roles".into(), Value::Array(roles));
     }
     r
+}
+
+fn etag(version: u64) -> String {
+    format!("W/\"{version}\"")
 }
 
 fn location(base: &str, id: &str) -> String {
@@ -323,8 +427,41 @@ fn respond_user(ctx: &Ctx<'_>, status: StatusCode, user: &User) -> Result<Respon
     let (attributes, excluded): (Vec<AttrPath>, Vec<AttrPath>) = parse_projection(ctx.query)?;
     let body = project(&render(user, ctx.base), &attributes, &excluded);
     let mut response = scim_json(status, &body);
-    if let Ok(v) = HeaderValue::from_str(&format!("W/\"{}\"", user.version)) {
+    if let Ok(v) = HeaderValue::from_str(&etag(user.version)) {
         response.headers_mut().insert(header::ETAG, v);
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etag_lists_parse_weakly() {
+        assert_eq!(parse_etags("W/\"3\""), Some(vec![3]));
+        assert_eq!(parse_etags("\"3\", W/\"7\""), Some(vec![3, 7]));
+        assert_eq!(parse_etags("*"), None);
+        assert_eq!(parse_etags("\"abc\""), Some(vec![]));
+        assert_eq!(parse_etags("3"), Some(vec![]));
+    }
+
+    #[test]
+    fn if_match_mismatch_is_412() {
+        let p = Preconditions {
+            if_match: Some(Some(vec![2])),
+            if_none_match: None,
+        };
+        assert!(p.check_if_match(2, "u").is_ok());
+        match p.check_if_match(3, "u") {
+            Err(Failure::Client(e)) => assert_eq!(e.status, 412),
+            other => panic!("{other:?}"),
+        }
+        let star = Preconditions {
+            if_match: Some(None),
+            if_none_match: Some(None),
+        };
+        assert!(star.check_if_match(9, "u").is_ok());
+        assert!(star.none_match_hits(9));
+    }
 }
