@@ -5,11 +5,23 @@ use authsidecar_core_client::CoreCallError;
 use authsidecar_scim::{MEDIA_TYPE, ScimError};
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
-use http_body_util::Full;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
 use serde_json::Value;
 
-/// The response body type of everything the sidecar answers itself.
-pub(crate) type Body = Full<Bytes>;
+/// Errors a response body may end with (a proxied stream can break).
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The response body type of every answer: bytes the sidecar made itself, or
+/// a stream proxied from the app.
+pub(crate) type Body = BoxBody<Bytes, BoxError>;
+
+/// A body of bytes already in memory.
+pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
+}
 
 /// Seconds a client should wait before retrying when the core is unreachable.
 const RETRY_AFTER_UNAVAILABLE_SECS: u32 = 5;
@@ -156,7 +168,7 @@ pub(crate) fn forbidden() -> ScimError {
 /// A SCIM JSON response.
 pub(crate) fn scim_json(status: StatusCode, body: &Value) -> Response<Body> {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
-    let mut response = Response::new(Full::new(Bytes::from(bytes)));
+    let mut response = Response::new(full(bytes));
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -184,7 +196,7 @@ pub(crate) fn scim_error(e: &ScimError, retry_after: Option<u32>) -> Response<Bo
 
 /// An empty response (204 for DELETE).
 pub(crate) fn empty(status: StatusCode) -> Response<Body> {
-    let mut response = Response::new(Full::new(Bytes::new()));
+    let mut response = Response::new(full(Bytes::new()));
     *response.status_mut() = status;
     response
 }

@@ -9,6 +9,7 @@
 //! `application/scim+json`.
 
 mod failure;
+mod router;
 mod scim;
 mod serve;
 mod state;

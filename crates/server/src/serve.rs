@@ -1,14 +1,10 @@
 //! The TLS listener: accept, handshake (bounded), serve HTTP/1.1 or h2 per
 //! ALPN, and drain gracefully on shutdown.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use authsidecar_scim::ScimError;
-use http::{HeaderValue, Request, Response};
-use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -18,10 +14,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
-use tracing::Instrument;
 
-use crate::failure::{Body, scim_error};
-use crate::scim;
+use crate::router;
 use crate::state::AppState;
 
 /// A TLS handshake that takes longer than this is dropped.
@@ -130,7 +124,7 @@ async fn accept_loop(
                     return;
                 }
             };
-            let service = service_fn(move |req| handle(state.clone(), req));
+            let service = service_fn(move |req| router::route(state.clone(), req));
             let conn = builder.serve_connection(TokioIo::new(stream), service);
             if let Err(e) = watcher.watch(conn.into_owned()).await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
@@ -143,77 +137,5 @@ async fn accept_loop(
         .is_err()
     {
         tracing::warn!("in-flight connections did not finish within the drain deadline");
-    }
-}
-
-async fn handle(
-    state: Arc<AppState>,
-    req: Request<Incoming>,
-) -> Result<Response<Body>, Infallible> {
-    let request_id = request_id(&req);
-    let span = tracing::debug_span!(
-        "request",
-        id = %request_id.to_str().unwrap_or("-"),
-        method = %req.method(),
-        token = tracing::field::Empty,
-    );
-    async move {
-        let started = Instant::now();
-        let path = req.uri().path().to_owned();
-        let mut response = match scim_subpath(&path, &state.scim_base_path) {
-            Some(rest) => scim::handle(state.clone(), req, rest).await,
-            None => scim_error(
-                &ScimError::not_found(format!(
-                    "nothing is served at {path}; the SCIM endpoint is {}",
-                    state.scim_base_path
-                )),
-                None,
-            ),
-        };
-        response.headers_mut().insert("x-request-id", request_id);
-        tracing::debug!(
-            status = response.status().as_u16(),
-            elapsed_us = started.elapsed().as_micros() as u64,
-            "request done"
-        );
-        Ok(response)
-    }
-    .instrument(span)
-    .await
-}
-
-/// The client's `X-Request-Id` when it is short and printable, else a new one.
-fn request_id(req: &Request<Incoming>) -> HeaderValue {
-    req.headers()
-        .get("x-request-id")
-        .filter(|v| v.len() <= 128 && v.as_bytes().iter().all(|b| b.is_ascii_graphic()))
-        .cloned()
-        .unwrap_or_else(|| {
-            HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
-                .unwrap_or(HeaderValue::from_static("-"))
-        })
-}
-
-/// The part of `path` below the SCIM base path, if it is under it.
-fn scim_subpath<'a>(path: &'a str, base: &str) -> Option<&'a str> {
-    let rest = path.strip_prefix(base)?;
-    if rest.is_empty() || rest.starts_with('/') {
-        Some(rest)
-    } else {
-        None
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subpaths() {
-        let b = "/api/v1/scim/v2";
-        assert_eq!(scim_subpath("/api/v1/scim/v2/Users", b), Some("/Users"));
-        assert_eq!(scim_subpath("/api/v1/scim/v2", b), Some(""));
-        assert_eq!(scim_subpath("/api/v1/scim/v2x/Users", b), None);
-        assert_eq!(scim_subpath("/other", b), None);
     }
 }
