@@ -1,0 +1,1 @@
+//! Being written: end-to-end tests for passthrough.
