@@ -5,7 +5,8 @@
 //! 1. read the file (a problem named by the file's path if it cannot be read);
 //! 2. parse the YAML into typed sections; unknown keys and wrong types are
 //!    rejected with their key path, line and column (serde stops at the first);
-//! 3. report every missing required key (`tls`, `core`, their file and URL);
+//! 3. report every missing required key (`tls`, `core`, their file and URL,
+//!    `app.base_url` when there is an `app` section);
 //! 4. resolve relative TLS paths against the config file's directory;
 //! 5. [`Config::validate`]: ranges, URL and path shapes, TLS files readable,
 //!    rules relating two keys; every problem at once.
@@ -26,7 +27,8 @@ use std::path::Path;
 
 pub use problem::{ConfigError, Problem, ROOT_PATH};
 pub use schema::{
-    AuthConfig, Config, CoreConfig, LogConfig, LogFormat, RolesConfig, ScimConfig, TlsConfig,
+    AdminConfig, AppConfig, AuditConfig, AuthConfig, Config, CoreConfig, IdentityHeaders,
+    LifecycleConfig, LimitsConfig, LogConfig, LogFormat, RolesConfig, ScimConfig, TlsConfig,
     defaults,
 };
 

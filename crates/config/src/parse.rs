@@ -16,7 +16,8 @@ use serde_saphyr::{Error, MessageFormatter, SnippetMode, UserMessageFormatter};
 use crate::key_path::key_path_at;
 use crate::problem::{Problem, ROOT_PATH};
 use crate::schema::{
-    AuthConfig, Config, CoreConfig, LogConfig, RolesConfig, ScimConfig, TlsConfig, defaults,
+    AdminConfig, AppConfig, AuditConfig, AuthConfig, Config, CoreConfig, IdentityHeaders,
+    LifecycleConfig, LimitsConfig, LogConfig, RolesConfig, ScimConfig, TlsConfig, defaults,
 };
 use crate::validate::pem_kind;
 
@@ -42,7 +43,8 @@ impl Parsed {
 }
 
 /// A key left out or set to null is `None`. For a section (`scim:` with every
-/// key commented out) that means the section's defaults.
+/// key commented out) that means the section's defaults; for `app` it means no
+/// app, as if the section were absent.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -53,13 +55,31 @@ struct RawConfig {
     auth: Option<AuthConfig>,
     roles: Option<RolesConfig>,
     log: Option<LogConfig>,
+    app: Option<RawApp>,
+    admin: Option<AdminConfig>,
+    limits: Option<LimitsConfig>,
+    lifecycle: Option<LifecycleConfig>,
+    audit: Option<AuditConfig>,
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 struct RawTls {
     cert_file: Option<PathBuf>,
     key_file: Option<PathBuf>,
+    reload_interval_secs: u64,
+    handshake_timeout_ms: u64,
+}
+
+impl Default for RawTls {
+    fn default() -> Self {
+        Self {
+            cert_file: None,
+            key_file: None,
+            reload_interval_secs: defaults::TLS_RELOAD_INTERVAL_SECS,
+            handshake_timeout_ms: defaults::TLS_HANDSHAKE_TIMEOUT_MS,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -84,6 +104,34 @@ impl Default for RawCore {
     }
 }
 
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawApp {
+    base_url: Option<String>,
+    connect_timeout_ms: u64,
+    request_timeout_ms: u64,
+    pool_idle_timeout_ms: u64,
+    max_idle_per_host: usize,
+    public_paths: Vec<String>,
+    forward_authorization: bool,
+    identity_headers: Option<IdentityHeaders>,
+}
+
+impl Default for RawApp {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            connect_timeout_ms: defaults::APP_CONNECT_TIMEOUT_MS,
+            request_timeout_ms: defaults::APP_REQUEST_TIMEOUT_MS,
+            pool_idle_timeout_ms: defaults::APP_POOL_IDLE_TIMEOUT_MS,
+            max_idle_per_host: defaults::APP_MAX_IDLE_PER_HOST,
+            public_paths: Vec::new(),
+            forward_authorization: false,
+            identity_headers: None,
+        }
+    }
+}
+
 /// Parses `yaml`; relative TLS paths are resolved against `base_dir`.
 pub(crate) fn parse(yaml: &str, base_dir: &Path) -> Result<Parsed, Problem> {
     let options = serde_saphyr::options! { with_snippet: false };
@@ -95,16 +143,15 @@ pub(crate) fn parse(yaml: &str, base_dir: &Path) -> Result<Parsed, Problem> {
         Some(tls) => TlsConfig {
             cert_file: tls_path(tls.cert_file, "tls.cert_file", base_dir, &mut missing),
             key_file: tls_path(tls.key_file, "tls.key_file", base_dir, &mut missing),
+            reload_interval_secs: tls.reload_interval_secs,
+            handshake_timeout_ms: tls.handshake_timeout_ms,
         },
         None => {
             missing.push(Problem::new(
                 "tls",
                 "is required; add a tls section with cert_file and key_file",
             ));
-            TlsConfig {
-                cert_file: PathBuf::new(),
-                key_file: PathBuf::new(),
-            }
+            TlsConfig::new(PathBuf::new(), PathBuf::new())
         }
     };
 
@@ -133,6 +180,8 @@ pub(crate) fn parse(yaml: &str, base_dir: &Path) -> Result<Parsed, Problem> {
         ..CoreConfig::new(base_url)
     };
 
+    let app = raw.app.map(|raw_app| app(raw_app, &mut missing));
+
     let config = Config {
         listen: raw.listen.unwrap_or(defaults::LISTEN),
         tls,
@@ -141,8 +190,35 @@ pub(crate) fn parse(yaml: &str, base_dir: &Path) -> Result<Parsed, Problem> {
         auth: raw.auth.unwrap_or_default(),
         roles: raw.roles.unwrap_or_default(),
         log: raw.log.unwrap_or_default(),
+        app,
+        admin: raw.admin.unwrap_or_default(),
+        limits: raw.limits.unwrap_or_default(),
+        lifecycle: raw.lifecycle.unwrap_or_default(),
+        audit: raw.audit.unwrap_or_default(),
     };
     Ok(Parsed { config, missing })
+}
+
+/// The `app` section; a section without `base_url` is reported as missing it.
+fn app(raw: RawApp, missing: &mut Vec<Problem>) -> AppConfig {
+    let base_url = raw.base_url.unwrap_or_else(|| {
+        missing.push(Problem::new(
+            "app.base_url",
+            "is required in the app section; give the app's URL, e.g. http://127.0.0.1:3000, \
+             or remove the section to answer non-SCIM paths with 404",
+        ));
+        String::new()
+    });
+    AppConfig {
+        connect_timeout_ms: raw.connect_timeout_ms,
+        request_timeout_ms: raw.request_timeout_ms,
+        pool_idle_timeout_ms: raw.pool_idle_timeout_ms,
+        max_idle_per_host: raw.max_idle_per_host,
+        public_paths: raw.public_paths,
+        forward_authorization: raw.forward_authorization,
+        identity_headers: raw.identity_headers.unwrap_or_default(),
+        ..AppConfig::new(base_url)
+    }
 }
 
 /// A TLS path, resolved against the config file's directory so the sidecar

@@ -43,6 +43,52 @@ pub mod defaults {
     pub const CACHE_CAPACITY: u64 = 100_000;
     /// `log.level`.
     pub const LOG_LEVEL: &str = "info";
+    /// `tls.reload_interval_secs`: how often the cert and key mtimes are polled.
+    pub const TLS_RELOAD_INTERVAL_SECS: u64 = 10;
+    /// `tls.handshake_timeout_ms`.
+    pub const TLS_HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
+    /// `auth.stale_if_error_secs`: 0, serving stale verdicts is off.
+    pub const STALE_IF_ERROR_SECS: u64 = 0;
+    /// `app.connect_timeout_ms`.
+    pub const APP_CONNECT_TIMEOUT_MS: u64 = 1_000;
+    /// `app.request_timeout_ms`.
+    pub const APP_REQUEST_TIMEOUT_MS: u64 = 30_000;
+    /// `app.pool_idle_timeout_ms`.
+    pub const APP_POOL_IDLE_TIMEOUT_MS: u64 = 30_000;
+    /// `app.max_idle_per_host`.
+    pub const APP_MAX_IDLE_PER_HOST: usize = 64;
+    /// `app.identity_headers.workspace`.
+    pub const WORKSPACE_HEADER: &str = "X-Ignite-Workspace";
+    /// `app.identity_headers.token_id`.
+    pub const TOKEN_ID_HEADER: &str = "X-Ignite-Token-Id";
+    /// `app.identity_headers.role`.
+    pub const ROLE_HEADER: &str = "X-Ignite-Role";
+    /// `limits.header_read_timeout_ms`.
+    pub const HEADER_READ_TIMEOUT_MS: u64 = 30_000;
+    /// `limits.max_header_bytes`: 64 KiB.
+    pub const MAX_HEADER_BYTES: usize = 65_536;
+    /// `limits.idle_timeout_secs`.
+    pub const IDLE_TIMEOUT_SECS: u64 = 120;
+    /// `limits.max_connections`.
+    pub const MAX_CONNECTIONS: usize = 10_000;
+    /// `limits.core_max_concurrency`.
+    pub const CORE_MAX_CONCURRENCY: usize = 256;
+    /// `lifecycle.drain_secs`.
+    pub const DRAIN_SECS: u64 = 5;
+    /// `lifecycle.shutdown_deadline_secs`.
+    pub const SHUTDOWN_DEADLINE_SECS: u64 = 20;
+    /// `audit.redact`: the SCIM User attributes that hold personal data
+    /// (RFC 7643 section 4.1).
+    pub const AUDIT_REDACT: &[&str] = &[
+        "name",
+        "displayName",
+        "nickName",
+        "emails",
+        "phoneNumbers",
+        "addresses",
+        "photos",
+        "ims",
+    ];
 }
 
 /// The whole config file.
@@ -62,12 +108,24 @@ pub struct Config {
     pub roles: RolesConfig,
     /// `log`: log output.
     pub log: LogConfig,
+    /// `app`: the Ignite app that authenticated non-SCIM requests are passed
+    /// to; `None` when the section is absent, and those requests get 404.
+    pub app: Option<AppConfig>,
+    /// `admin`: the plain-HTTP listener for health and metrics.
+    pub admin: AdminConfig,
+    /// `limits`: connection and request limits of the listener.
+    pub limits: LimitsConfig,
+    /// `lifecycle`: how the sidecar shuts down.
+    pub lifecycle: LifecycleConfig,
+    /// `audit`: what the audit trail leaves out.
+    pub audit: AuditConfig,
 }
 
 impl Config {
     /// A config for `authsidecar dev` and tests: the given listener, TLS files
-    /// and core, defaults elsewhere. It checks nothing, not even that the files
-    /// exist; call [`Config::validate`] for that.
+    /// and core, defaults elsewhere (no `app` section, no admin listener). It
+    /// checks nothing, not even that the files exist; call [`Config::validate`]
+    /// for that.
     pub fn for_dev(
         listen: SocketAddr,
         cert_file: PathBuf,
@@ -76,15 +134,17 @@ impl Config {
     ) -> Config {
         Config {
             listen,
-            tls: TlsConfig {
-                cert_file,
-                key_file,
-            },
+            tls: TlsConfig::new(cert_file, key_file),
             core: CoreConfig::new(core_base_url),
             scim: ScimConfig::default(),
             auth: AuthConfig::default(),
             roles: RolesConfig::default(),
             log: LogConfig::default(),
+            app: None,
+            admin: AdminConfig::default(),
+            limits: LimitsConfig::default(),
+            lifecycle: LifecycleConfig::default(),
+            audit: AuditConfig::default(),
         }
     }
 }
@@ -97,6 +157,35 @@ pub struct TlsConfig {
     pub cert_file: PathBuf,
     /// `tls.key_file`: the private key of the leaf certificate.
     pub key_file: PathBuf,
+    /// `tls.reload_interval_secs`: how often the files' modification times are
+    /// polled to reload a renewed certificate; 0 disables polling (SIGHUP
+    /// still reloads).
+    pub reload_interval_secs: u64,
+    /// `tls.handshake_timeout_ms`: a client that has not finished the TLS
+    /// handshake by then is disconnected.
+    pub handshake_timeout_ms: u64,
+}
+
+impl TlsConfig {
+    /// The given files with the default reload interval and handshake timeout.
+    pub fn new(cert_file: PathBuf, key_file: PathBuf) -> TlsConfig {
+        TlsConfig {
+            cert_file,
+            key_file,
+            reload_interval_secs: defaults::TLS_RELOAD_INTERVAL_SECS,
+            handshake_timeout_ms: defaults::TLS_HANDSHAKE_TIMEOUT_MS,
+        }
+    }
+
+    /// `tls.reload_interval_secs` as a `Duration`; zero means no polling.
+    pub fn reload_interval(&self) -> Duration {
+        Duration::from_secs(self.reload_interval_secs)
+    }
+
+    /// `tls.handshake_timeout_ms` as a `Duration`.
+    pub fn handshake_timeout(&self) -> Duration {
+        Duration::from_millis(self.handshake_timeout_ms)
+    }
 }
 
 /// `core`: the HTTP client that talks to the Ignite core API.
@@ -194,6 +283,9 @@ pub struct AuthConfig {
     pub negative_ttl_secs: u64,
     /// `auth.cache_capacity`: maximum cached verdicts.
     pub cache_capacity: u64,
+    /// `auth.stale_if_error_secs`: how long past its TTL a cached valid
+    /// verdict is still served while the core cannot be reached; 0 disables.
+    pub stale_if_error_secs: u64,
 }
 
 impl AuthConfig {
@@ -206,6 +298,11 @@ impl AuthConfig {
     pub fn negative_ttl(&self) -> Duration {
         Duration::from_secs(self.negative_ttl_secs)
     }
+
+    /// `auth.stale_if_error_secs` as a `Duration`; zero means off.
+    pub fn stale_if_error(&self) -> Duration {
+        Duration::from_secs(self.stale_if_error_secs)
+    }
 }
 
 impl Default for AuthConfig {
@@ -214,6 +311,7 @@ impl Default for AuthConfig {
             cache_ttl_secs: defaults::CACHE_TTL_SECS,
             negative_ttl_secs: defaults::NEGATIVE_TTL_SECS,
             cache_capacity: defaults::CACHE_CAPACITY,
+            stale_if_error_secs: defaults::STALE_IF_ERROR_SECS,
         }
     }
 }
@@ -257,59 +355,192 @@ pub enum LogFormat {
     Json,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// `app`: the HTTP client that passes authenticated non-SCIM requests to the
+/// Ignite app, with the caller's identity in headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppConfig {
+    /// `app.base_url`: scheme, host, optional port and path prefix, without a
+    /// trailing `/`; the same rules as `core.base_url`.
+    pub base_url: String,
+    /// `app.connect_timeout_ms`: TCP (and TLS) connect timeout.
+    pub connect_timeout_ms: u64,
+    /// `app.request_timeout_ms`: how long the app has to send its response
+    /// headers, connect included; after it the client gets 504.
+    pub request_timeout_ms: u64,
+    /// `app.pool_idle_timeout_ms`: how long an idle pooled connection is kept.
+    pub pool_idle_timeout_ms: u64,
+    /// `app.max_idle_per_host`: idle pooled connections kept per host.
+    pub max_idle_per_host: usize,
+    /// `app.public_paths`: path prefixes passed to the app without a token.
+    pub public_paths: Vec<String>,
+    /// `app.forward_authorization`: whether the client's `Authorization`
+    /// header is passed to the app; by default the app never sees the token.
+    pub forward_authorization: bool,
+    /// `app.identity_headers`: the headers that carry the validated identity.
+    pub identity_headers: IdentityHeaders,
+}
 
-    #[test]
-    fn for_dev_fills_defaults_around_the_given_values() {
-        let listen: SocketAddr = "127.0.0.1:9443".parse().expect("address");
-        let config = Config::for_dev(
-            listen,
-            PathBuf::from("/dev/tls.crt"),
-            PathBuf::from("/dev/tls.key"),
-            "http://127.0.0.1:8080/".to_owned(),
-        );
-
-        assert_eq!(config.listen, listen);
-        assert_eq!(config.tls.cert_file, PathBuf::from("/dev/tls.crt"));
-        assert_eq!(config.tls.key_file, PathBuf::from("/dev/tls.key"));
-        assert_eq!(config.core.base_url, "http://127.0.0.1:8080");
-        assert_eq!(config.core.connect_timeout(), Duration::from_millis(1_000));
-        assert_eq!(config.core.request_timeout(), Duration::from_millis(5_000));
-        assert_eq!(
-            config.core.pool_idle_timeout(),
-            Duration::from_millis(30_000)
-        );
-        assert_eq!(config.core.max_idle_per_host, 32);
-        assert_eq!(config.scim.base_path, "/api/v1/scim/v2");
-        assert_eq!(config.scim.max_body_bytes, 1_048_576);
-        assert_eq!(config.scim.filter_scan_cap, 10_000);
-        assert_eq!(config.scim.max_write_retries, 5);
-        assert_eq!(config.auth.cache_ttl(), Duration::from_secs(30));
-        assert_eq!(config.auth.negative_ttl(), Duration::from_secs(5));
-        assert_eq!(config.auth.cache_capacity, 100_000);
-        assert_eq!(config.roles.mapping, BTreeMap::new());
-        assert_eq!(config.log.format, LogFormat::Plain);
-        assert_eq!(config.log.level, "info");
+impl AppConfig {
+    /// An app at `base_url` with the default timeouts, pool and headers, no
+    /// public paths. Trailing `/` are removed from the path.
+    pub fn new(base_url: String) -> AppConfig {
+        AppConfig {
+            base_url: strip_trailing_slashes(base_url),
+            connect_timeout_ms: defaults::APP_CONNECT_TIMEOUT_MS,
+            request_timeout_ms: defaults::APP_REQUEST_TIMEOUT_MS,
+            pool_idle_timeout_ms: defaults::APP_POOL_IDLE_TIMEOUT_MS,
+            max_idle_per_host: defaults::APP_MAX_IDLE_PER_HOST,
+            public_paths: Vec::new(),
+            forward_authorization: false,
+            identity_headers: IdentityHeaders::default(),
+        }
     }
 
-    #[test]
-    fn default_listen_is_all_interfaces_on_8443() {
-        assert_eq!(defaults::LISTEN.to_string(), "0.0.0.0:8443");
+    /// `app.connect_timeout_ms` as a `Duration`.
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.connect_timeout_ms)
     }
 
-    #[test]
-    fn trailing_slashes_are_stripped_from_the_path_only() {
-        let strip = |url: &str| strip_trailing_slashes(url.to_owned());
+    /// `app.request_timeout_ms` as a `Duration`.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
 
-        assert_eq!(strip("https://core.internal/"), "https://core.internal");
-        assert_eq!(
-            strip("https://core.internal/api//"),
-            "https://core.internal/api"
-        );
-        assert_eq!(strip("https://core.internal"), "https://core.internal");
-        assert_eq!(strip("http://"), "http://");
-        assert_eq!(strip("core.internal/"), "core.internal/");
+    /// `app.pool_idle_timeout_ms` as a `Duration`.
+    pub fn pool_idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.pool_idle_timeout_ms)
     }
 }
+
+/// `app.identity_headers`: the names of the request headers that tell the app
+/// who the validated caller is.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdentityHeaders {
+    /// `app.identity_headers.workspace`: the caller's workspace.
+    pub workspace: String,
+    /// `app.identity_headers.token_id`: the id of the caller's token.
+    pub token_id: String,
+    /// `app.identity_headers.role`: the caller's Ignite role.
+    pub role: String,
+}
+
+impl Default for IdentityHeaders {
+    fn default() -> Self {
+        Self {
+            workspace: defaults::WORKSPACE_HEADER.to_owned(),
+            token_id: defaults::TOKEN_ID_HEADER.to_owned(),
+            role: defaults::ROLE_HEADER.to_owned(),
+        }
+    }
+}
+
+/// `admin`: the listener for `/healthz`, `/readyz` and `/metrics`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    /// `admin.listen`: the address of the plain-HTTP admin listener; `None`
+    /// runs none.
+    pub listen: Option<SocketAddr>,
+}
+
+/// `limits`: what one client may hold of the HTTPS listener and the core.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// `limits.header_read_timeout_ms`: how long a client has to send the
+    /// request headers.
+    pub header_read_timeout_ms: u64,
+    /// `limits.max_header_bytes`: larger request headers are refused.
+    pub max_header_bytes: usize,
+    /// `limits.idle_timeout_secs`: a keep-alive connection idle this long is
+    /// closed.
+    pub idle_timeout_secs: u64,
+    /// `limits.max_connections`: open connections; further ones wait to be
+    /// accepted.
+    pub max_connections: usize,
+    /// `limits.core_max_concurrency`: calls to the core in flight at once;
+    /// requests beyond it get 429 with `Retry-After`.
+    pub core_max_concurrency: usize,
+}
+
+impl LimitsConfig {
+    /// `limits.header_read_timeout_ms` as a `Duration`.
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_read_timeout_ms)
+    }
+
+    /// `limits.idle_timeout_secs` as a `Duration`.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_ms: defaults::HEADER_READ_TIMEOUT_MS,
+            max_header_bytes: defaults::MAX_HEADER_BYTES,
+            idle_timeout_secs: defaults::IDLE_TIMEOUT_SECS,
+            max_connections: defaults::MAX_CONNECTIONS,
+            core_max_concurrency: defaults::CORE_MAX_CONCURRENCY,
+        }
+    }
+}
+
+/// `lifecycle`: the graceful shutdown after SIGTERM.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LifecycleConfig {
+    /// `lifecycle.drain_secs`: how long the sidecar keeps serving, with
+    /// readiness false, so load balancers stop sending it traffic.
+    pub drain_secs: u64,
+    /// `lifecycle.shutdown_deadline_secs`: after the drain, how long requests
+    /// in flight get to finish once the listener stops accepting.
+    pub shutdown_deadline_secs: u64,
+}
+
+impl LifecycleConfig {
+    /// `lifecycle.drain_secs` as a `Duration`.
+    pub fn drain(&self) -> Duration {
+        Duration::from_secs(self.drain_secs)
+    }
+
+    /// `lifecycle.shutdown_deadline_secs` as a `Duration`.
+    pub fn shutdown_deadline(&self) -> Duration {
+        Duration::from_secs(self.shutdown_deadline_secs)
+    }
+}
+
+impl Default for LifecycleConfig {
+    fn default() -> Self {
+        Self {
+            drain_secs: defaults::DRAIN_SECS,
+            shutdown_deadline_secs: defaults::SHUTDOWN_DEADLINE_SECS,
+        }
+    }
+}
+
+/// `audit`: the trail of SCIM changes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// `audit.redact`: SCIM attribute names whose values are written as
+    /// `[redacted]`, matched case-insensitively as SCIM names are; empty
+    /// disables redaction.
+    pub redact: Vec<String>,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            redact: defaults::AUDIT_REDACT
+                .iter()
+                .map(|name| (*name).to_owned())
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -41,13 +41,7 @@ fn from_yaml_str_resolves_tls_paths_against_base_dir() {
 
     let config = from_yaml_str(RELATIVE, dir.path()).expect("valid config");
 
-    assert_eq!(
-        config.tls,
-        TlsConfig {
-            cert_file: cert,
-            key_file: key
-        }
-    );
+    assert_eq!(config.tls, TlsConfig::new(cert, key));
 }
 
 #[test]
@@ -121,7 +115,7 @@ fn a_parse_problem_stops_before_validation() {
         lines(from_yaml_str(yaml, Path::new("/"))),
         [
             "tls.key_flie: unknown key 'key_flie' (the keys allowed here are cert_file, \
-             key_file) at line 3, column 3"
+             key_file, reload_interval_secs, handshake_timeout_ms) at line 3, column 3"
         ]
     );
 }
@@ -189,6 +183,8 @@ fn the_example_file_is_a_valid_config() {
     assert_eq!(config.validate(), Ok(()));
 
     assert_eq!(config.listen, defaults::LISTEN);
+    assert_eq!(config.tls.reload_interval_secs, 10);
+    assert_eq!(config.tls.handshake_timeout_ms, 10_000);
     let core = CoreConfig::new("http://ignite-core.internal:8080".to_owned());
     assert_eq!(config.core, core);
     assert_eq!(config.scim, ScimConfig::default());
@@ -200,4 +196,31 @@ fn the_example_file_is_a_valid_config() {
     assert_eq!(config.roles.mapping, mapping);
     assert_eq!(config.log.format, LogFormat::Json);
     assert_eq!(config.log.level, "info");
+    let app = AppConfig {
+        public_paths: vec!["/healthz".to_owned(), "/assets/".to_owned()],
+        ..AppConfig::new("http://127.0.0.1:3000".to_owned())
+    };
+    assert_eq!(config.app, Some(app));
+    assert_eq!(
+        config.admin.listen,
+        Some("127.0.0.1:9901".parse().expect("address"))
+    );
+    assert_eq!(config.limits, LimitsConfig::default());
+    assert_eq!(config.lifecycle, LifecycleConfig::default());
+    assert_eq!(config.audit, AuditConfig::default());
+}
+
+#[test]
+fn an_app_section_without_base_url_is_reported_once() {
+    let yaml = format!("{RELATIVE}app:\n  public_paths: [/healthz]\n");
+    let dir = TempDir::new();
+    dir.write_tls_files();
+
+    assert_eq!(
+        lines(from_yaml_str(&yaml, dir.path())),
+        [
+            "app.base_url: is required in the app section; give the app's URL, e.g. \
+             http://127.0.0.1:3000, or remove the section to answer non-SCIM paths with 404"
+        ]
+    );
 }

@@ -8,13 +8,17 @@
 use std::fmt::Display;
 use std::fs::File;
 use std::io::ErrorKind;
+use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::path::Path;
 
 use tracing_subscriber::EnvFilter;
 
 use crate::problem::{Problem, join};
-use crate::schema::{AuthConfig, Config, CoreConfig, LogConfig, RolesConfig, ScimConfig};
+use crate::schema::{
+    AdminConfig, AuditConfig, AuthConfig, Config, CoreConfig, LifecycleConfig, LimitsConfig,
+    LogConfig, RolesConfig, ScimConfig, TlsConfig,
+};
 
 const CONNECT_TIMEOUT_MS: RangeInclusive<u64> = 1..=60_000;
 const REQUEST_TIMEOUT_MS: RangeInclusive<u64> = 1..=300_000;
@@ -25,6 +29,19 @@ const MAX_WRITE_RETRIES: RangeInclusive<u32> = 0..=50;
 const CACHE_TTL_SECS: RangeInclusive<u64> = 1..=3_600;
 const NEGATIVE_TTL_SECS: RangeInclusive<u64> = 0..=300;
 const CACHE_CAPACITY: RangeInclusive<u64> = 1..=10_000_000;
+const STALE_IF_ERROR_SECS: RangeInclusive<u64> = 0..=3_600;
+const TLS_RELOAD_INTERVAL_SECS: RangeInclusive<u64> = 0..=86_400;
+const TLS_HANDSHAKE_TIMEOUT_MS: RangeInclusive<u64> = 100..=120_000;
+const HEADER_READ_TIMEOUT_MS: RangeInclusive<u64> = 100..=300_000;
+const MAX_HEADER_BYTES: RangeInclusive<usize> = 4_096..=1_048_576;
+const IDLE_TIMEOUT_SECS: RangeInclusive<u64> = 1..=3_600;
+const MAX_CONNECTIONS: RangeInclusive<usize> = 1..=1_000_000;
+const CORE_MAX_CONCURRENCY: RangeInclusive<usize> = 1..=100_000;
+const DRAIN_SECS: RangeInclusive<u64> = 0..=600;
+const SHUTDOWN_DEADLINE_SECS: RangeInclusive<u64> = 1..=3_600;
+
+/// The example `core.base_url` in messages.
+const CORE_URL_EXAMPLE: &str = "http://ignite-core.internal:8080";
 
 const LEVEL_HINT: &str = "use a level such as info, or directives such as info,authsidecar=debug";
 
@@ -36,11 +53,22 @@ impl Config {
         let mut problems = Vec::new();
         check_file(&mut problems, "tls.cert_file", &self.tls.cert_file);
         check_file(&mut problems, "tls.key_file", &self.tls.key_file);
+        check_tls(&mut problems, &self.tls);
         check_core(&mut problems, &self.core);
-        check_scim(&mut problems, &self.scim);
+        let scim_ok = check_scim(&mut problems, &self.scim);
         check_auth(&mut problems, &self.auth);
         check_roles(&mut problems, &self.roles);
         check_log(&mut problems, &self.log);
+        if let Some(app) = &self.app {
+            // Whether a public path lies under the SCIM routes can only be
+            // told once the SCIM base path itself is valid.
+            let scim_base_path = scim_ok.then_some(self.scim.base_path.as_str());
+            app::check_app(&mut problems, app, scim_base_path);
+        }
+        check_admin(&mut problems, self.listen, &self.admin);
+        check_limits(&mut problems, &self.limits);
+        check_lifecycle(&mut problems, &self.lifecycle);
+        check_audit(&mut problems, &self.audit);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -83,8 +111,23 @@ fn check_file(problems: &mut Vec<Problem>, key: &str, path: &Path) {
     problems.push(Problem::new(key, message));
 }
 
+fn check_tls(problems: &mut Vec<Problem>, tls: &TlsConfig) {
+    in_range(
+        problems,
+        "tls.reload_interval_secs",
+        tls.reload_interval_secs,
+        TLS_RELOAD_INTERVAL_SECS,
+    );
+    in_range(
+        problems,
+        "tls.handshake_timeout_ms",
+        tls.handshake_timeout_ms,
+        TLS_HANDSHAKE_TIMEOUT_MS,
+    );
+}
+
 fn check_core(problems: &mut Vec<Problem>, core: &CoreConfig) {
-    if let Some(message) = base_url_problem(&core.base_url) {
+    if let Some(message) = base_url_problem(&core.base_url, CORE_URL_EXAMPLE) {
         problems.push(Problem::new("core.base_url", message));
     }
     let connect_ok = in_range(
@@ -117,8 +160,9 @@ fn check_core(problems: &mut Vec<Problem>, core: &CoreConfig) {
     );
 }
 
-/// Why `url` is not a usable core base URL, if it is not.
-fn base_url_problem(url: &str) -> Option<String> {
+/// Why `url` is not a usable base URL, if it is not; `example` is a URL that
+/// would be, for the message about a missing host.
+fn base_url_problem(url: &str, example: &str) -> Option<String> {
     let Some(rest) = url
         .strip_prefix("http://")
         .or_else(|| url.strip_prefix("https://"))
@@ -144,9 +188,7 @@ fn base_url_problem(url: &str) -> Option<String> {
     }
     let (host, port) = split_host_port(authority);
     if host.is_empty() {
-        return Some(format!(
-            "'{url}' has no host; write e.g. http://ignite-core.internal:8080"
-        ));
+        return Some(format!("'{url}' has no host; write e.g. {example}"));
     }
     if !valid_host(host) {
         return Some(format!("'{url}' has an invalid host '{host}'"));
@@ -182,8 +224,11 @@ fn split_host_port(authority: &str) -> (&str, Option<&str>) {
     (host, after.strip_prefix(':'))
 }
 
-fn check_scim(problems: &mut Vec<Problem>, scim: &ScimConfig) {
-    if let Some(message) = base_path_problem(&scim.base_path) {
+/// Returns whether `scim.base_path` is valid.
+fn check_scim(problems: &mut Vec<Problem>, scim: &ScimConfig) -> bool {
+    let base_path_problem = base_path_problem(&scim.base_path);
+    let base_path_ok = base_path_problem.is_none();
+    if let Some(message) = base_path_problem {
         problems.push(Problem::new("scim.base_path", message));
     }
     in_range(
@@ -204,6 +249,7 @@ fn check_scim(problems: &mut Vec<Problem>, scim: &ScimConfig) {
         scim.max_write_retries,
         MAX_WRITE_RETRIES,
     );
+    base_path_ok
 }
 
 /// Why `path` is not a usable SCIM base path, if it is not.
@@ -259,6 +305,12 @@ fn check_auth(problems: &mut Vec<Problem>, auth: &AuthConfig) {
         auth.cache_capacity,
         CACHE_CAPACITY,
     );
+    in_range(
+        problems,
+        "auth.stale_if_error_secs",
+        auth.stale_if_error_secs,
+        STALE_IF_ERROR_SECS,
+    );
 }
 
 fn check_roles(problems: &mut Vec<Problem>, roles: &RolesConfig) {
@@ -295,6 +347,110 @@ fn check_log(problems: &mut Vec<Problem>, log: &LogConfig) {
     }
 }
 
+fn check_admin(problems: &mut Vec<Problem>, listen: SocketAddr, admin: &AdminConfig) {
+    let Some(admin_listen) = admin.listen else {
+        return;
+    };
+    if binds_collide(listen, admin_listen) {
+        problems.push(Problem::new(
+            "admin.listen",
+            format!(
+                "{admin_listen} collides with listen ({listen}): both bind port {}; give the \
+                 admin listener a port of its own, e.g. 127.0.0.1:9901",
+                listen.port()
+            ),
+        ));
+    }
+}
+
+/// Whether binding both addresses would fail with "address in use": the same
+/// port on the same address, or on any address when one is a wildcard. Port 0
+/// asks the OS for a free port, so it never collides.
+fn binds_collide(a: SocketAddr, b: SocketAddr) -> bool {
+    a.port() != 0
+        && a.port() == b.port()
+        && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
+}
+
+fn check_limits(problems: &mut Vec<Problem>, limits: &LimitsConfig) {
+    in_range(
+        problems,
+        "limits.header_read_timeout_ms",
+        limits.header_read_timeout_ms,
+        HEADER_READ_TIMEOUT_MS,
+    );
+    in_range(
+        problems,
+        "limits.max_header_bytes",
+        limits.max_header_bytes,
+        MAX_HEADER_BYTES,
+    );
+    in_range(
+        problems,
+        "limits.idle_timeout_secs",
+        limits.idle_timeout_secs,
+        IDLE_TIMEOUT_SECS,
+    );
+    in_range(
+        problems,
+        "limits.max_connections",
+        limits.max_connections,
+        MAX_CONNECTIONS,
+    );
+    in_range(
+        problems,
+        "limits.core_max_concurrency",
+        limits.core_max_concurrency,
+        CORE_MAX_CONCURRENCY,
+    );
+}
+
+fn check_lifecycle(problems: &mut Vec<Problem>, lifecycle: &LifecycleConfig) {
+    in_range(
+        problems,
+        "lifecycle.drain_secs",
+        lifecycle.drain_secs,
+        DRAIN_SECS,
+    );
+    in_range(
+        problems,
+        "lifecycle.shutdown_deadline_secs",
+        lifecycle.shutdown_deadline_secs,
+        SHUTDOWN_DEADLINE_SECS,
+    );
+}
+
+fn check_audit(problems: &mut Vec<Problem>, audit: &AuditConfig) {
+    let mut seen: Vec<&str> = Vec::new();
+    for (i, name) in audit.redact.iter().enumerate() {
+        let path = item("audit.redact", i);
+        if name.trim().is_empty() {
+            problems.push(Problem::new(
+                path,
+                "is empty; give a SCIM attribute name such as emails, or remove the entry",
+            ));
+            continue;
+        }
+        // SCIM attribute names are case-insensitive (RFC 7643 section 2.1).
+        if let Some(first) = seen.iter().find(|seen| seen.eq_ignore_ascii_case(name)) {
+            problems.push(Problem::new(
+                path,
+                format!(
+                    "'{name}' is listed already as '{first}' (names are case-insensitive); \
+                     remove one"
+                ),
+            ));
+            continue;
+        }
+        seen.push(name);
+    }
+}
+
+/// The key path of item `index` of the list at `key`.
+fn item(key: &str, index: usize) -> String {
+    format!("{key}[{index}]")
+}
+
 /// Reports `value` at `key` when it is outside `range`; returns whether it
 /// is inside.
 fn in_range<T: PartialOrd + Display>(
@@ -317,5 +473,6 @@ fn in_range<T: PartialOrd + Display>(
     false
 }
 
+mod app;
 #[cfg(test)]
 mod tests;

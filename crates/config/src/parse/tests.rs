@@ -98,6 +98,7 @@ log:
         cache_ttl_secs: 60,
         negative_ttl_secs: 0,
         cache_capacity: 10,
+        stale_if_error_secs: 0,
     };
     assert_eq!(config.auth, auth);
     let mapping = BTreeMap::from([
@@ -119,6 +120,151 @@ fn a_section_left_empty_takes_its_defaults() {
     assert_eq!(config.auth, AuthConfig::default());
     assert_eq!(config.roles, RolesConfig::default());
     assert_eq!(config.log, LogConfig::default());
+}
+
+#[test]
+fn new_sections_left_out_take_their_defaults() {
+    let config = parsed(MINIMAL).config;
+
+    assert_eq!(config.tls.reload_interval_secs, 10);
+    assert_eq!(config.tls.handshake_timeout_ms, 10_000);
+    assert_eq!(config.auth.stale_if_error_secs, 0);
+    assert_eq!(config.app, None);
+    assert_eq!(config.admin, AdminConfig { listen: None });
+    assert_eq!(config.limits, LimitsConfig::default());
+    assert_eq!(config.lifecycle, LifecycleConfig::default());
+    assert_eq!(config.audit, AuditConfig::default());
+}
+
+#[test]
+fn every_new_key_is_read() {
+    let yaml = "\
+tls:
+  cert_file: /a.crt
+  key_file: /a.key
+  reload_interval_secs: 0
+  handshake_timeout_ms: 500
+core: { base_url: http://c }
+auth:
+  stale_if_error_secs: 300
+app:
+  base_url: http://127.0.0.1:3000/
+  connect_timeout_ms: 200
+  request_timeout_ms: 60000
+  pool_idle_timeout_ms: 0
+  max_idle_per_host: 8
+  public_paths: [/healthz, /assets/]
+  forward_authorization: true
+  identity_headers:
+    workspace: X-Workspace
+    token_id: X-Token
+    role: X-Role
+admin:
+  listen: 127.0.0.1:9901
+limits:
+  header_read_timeout_ms: 5000
+  max_header_bytes: 16384
+  idle_timeout_secs: 60
+  max_connections: 100
+  core_max_concurrency: 16
+lifecycle:
+  drain_secs: 0
+  shutdown_deadline_secs: 60
+audit:
+  redact: [emails]
+";
+    let config = parsed(yaml).config;
+
+    assert_eq!(config.tls.reload_interval_secs, 0);
+    assert_eq!(config.tls.handshake_timeout_ms, 500);
+    assert_eq!(config.auth.stale_if_error_secs, 300);
+    let app = AppConfig {
+        base_url: "http://127.0.0.1:3000".to_owned(),
+        connect_timeout_ms: 200,
+        request_timeout_ms: 60_000,
+        pool_idle_timeout_ms: 0,
+        max_idle_per_host: 8,
+        public_paths: vec!["/healthz".to_owned(), "/assets/".to_owned()],
+        forward_authorization: true,
+        identity_headers: IdentityHeaders {
+            workspace: "X-Workspace".to_owned(),
+            token_id: "X-Token".to_owned(),
+            role: "X-Role".to_owned(),
+        },
+    };
+    assert_eq!(config.app, Some(app));
+    assert_eq!(
+        config.admin.listen.map(|a| a.to_string()).as_deref(),
+        Some("127.0.0.1:9901")
+    );
+    let limits = LimitsConfig {
+        header_read_timeout_ms: 5_000,
+        max_header_bytes: 16_384,
+        idle_timeout_secs: 60,
+        max_connections: 100,
+        core_max_concurrency: 16,
+    };
+    assert_eq!(config.limits, limits);
+    let lifecycle = LifecycleConfig {
+        drain_secs: 0,
+        shutdown_deadline_secs: 60,
+    };
+    assert_eq!(config.lifecycle, lifecycle);
+    assert_eq!(config.audit.redact, ["emails"]);
+}
+
+#[test]
+fn keys_left_out_of_the_app_section_take_their_defaults() {
+    let yaml = format!("{MINIMAL}app:\n  base_url: http://127.0.0.1:3000\n");
+
+    let app = parsed(&yaml).config.app;
+
+    assert_eq!(
+        app,
+        Some(AppConfig::new("http://127.0.0.1:3000".to_owned()))
+    );
+}
+
+#[test]
+fn identity_headers_left_out_take_their_defaults() {
+    let yaml =
+        format!("{MINIMAL}app:\n  base_url: http://a\n  identity_headers:\n    role: X-Role\n");
+
+    let headers = parsed(&yaml).config.app.map(|app| app.identity_headers);
+
+    let expected = IdentityHeaders {
+        role: "X-Role".to_owned(),
+        ..IdentityHeaders::default()
+    };
+    assert_eq!(headers, Some(expected));
+}
+
+#[test]
+fn an_empty_app_section_is_no_app() {
+    let yaml = format!("{MINIMAL}app:\n");
+
+    assert_eq!(parsed(&yaml).config.app, None);
+}
+
+#[test]
+fn an_app_section_without_base_url_misses_it() {
+    let yaml = format!("{MINIMAL}app:\n  connect_timeout_ms: 100\n");
+
+    assert_eq!(
+        missing(&yaml),
+        [
+            "app.base_url: is required in the app section; give the app's URL, e.g. \
+             http://127.0.0.1:3000, or remove the section to answer non-SCIM paths with 404"
+        ]
+    );
+    assert_eq!(missing(&format!("{MINIMAL}app: {{}}\n")).len(), 1);
+}
+
+#[test]
+fn an_empty_redact_list_disables_redaction() {
+    let yaml = format!("{MINIMAL}audit:\n  redact: []\n");
+
+    assert_eq!(parsed(&yaml).config.audit.redact, Vec::<String>::new());
 }
 
 #[test]
@@ -198,7 +344,7 @@ fn unknown_top_level_key_is_named() {
     assert_eq!(
         problem("bogus: 1\n"),
         "bogus: unknown key 'bogus' (the keys allowed here are listen, tls, core, scim, auth, \
-         roles, log) at line 1, column 1"
+         roles, log, app, admin, limits, lifecycle, audit) at line 1, column 1"
     );
 }
 
@@ -229,8 +375,78 @@ fn unknown_key_in_an_optional_section_is_named() {
 fn unknown_key_in_a_flow_mapping_is_named() {
     assert_eq!(
         problem("tls: { cert_file: a, bogus: b }\n"),
-        "tls.bogus: unknown key 'bogus' (the keys allowed here are cert_file, key_file) \
-         at line 1, column 22"
+        "tls.bogus: unknown key 'bogus' (the keys allowed here are cert_file, key_file, \
+         reload_interval_secs, handshake_timeout_ms) at line 1, column 22"
+    );
+}
+
+#[test]
+fn unknown_key_in_the_app_section_is_named() {
+    let yaml = format!("{MINIMAL}app:\n  base_url: http://a\n  timeout_ms: 5\n");
+
+    assert_eq!(
+        problem(&yaml),
+        "app.timeout_ms: unknown key 'timeout_ms' (the keys allowed here are base_url, \
+         connect_timeout_ms, request_timeout_ms, pool_idle_timeout_ms, max_idle_per_host, \
+         public_paths, forward_authorization, identity_headers) at line 8, column 3"
+    );
+}
+
+#[test]
+fn unknown_key_in_identity_headers_is_named() {
+    let yaml = format!("{MINIMAL}app:\n  identity_headers:\n    user: X-User\n");
+
+    assert_eq!(
+        problem(&yaml),
+        "app.identity_headers.user: unknown key 'user' (the keys allowed here are workspace, \
+         token_id, role) at line 8, column 5"
+    );
+}
+
+#[test]
+fn unknown_keys_in_the_other_new_sections_are_named() {
+    let cases = [
+        (
+            "admin:\n  address: 127.0.0.1:9901\n",
+            "admin.address: unknown key 'address' (the keys allowed here are listen) \
+             at line 7, column 3",
+        ),
+        (
+            "limits:\n  max_header_size: 1\n",
+            "limits.max_header_size: unknown key 'max_header_size' (the keys allowed here are \
+             header_read_timeout_ms, max_header_bytes, idle_timeout_secs, max_connections, \
+             core_max_concurrency) at line 7, column 3",
+        ),
+        (
+            "lifecycle:\n  drain: 5\n",
+            "lifecycle.drain: unknown key 'drain' (the keys allowed here are drain_secs, \
+             shutdown_deadline_secs) at line 7, column 3",
+        ),
+        (
+            "audit:\n  redacted: []\n",
+            "audit.redacted: unknown key 'redacted' (the keys allowed here are redact) \
+             at line 7, column 3",
+        ),
+    ];
+    for (section, message) in cases {
+        assert_eq!(
+            problem(&format!("{MINIMAL}{section}")),
+            message,
+            "{section}"
+        );
+    }
+}
+
+#[test]
+fn wrong_types_in_the_new_sections_are_named() {
+    assert_eq!(
+        problem(&format!("{MINIMAL}admin:\n  listen: 9901\n")),
+        "admin.listen: invalid socket address syntax at line 7, column 11"
+    );
+    assert_eq!(
+        problem(&format!("{MINIMAL}limits:\n  max_connections: -1\n")),
+        "limits.max_connections: expected a whole number that is not negative \
+         at line 7, column 20"
     );
 }
 

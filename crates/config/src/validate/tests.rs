@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
 use super::*;
-use crate::schema::defaults;
+use crate::schema::{AppConfig, defaults};
 use crate::test_support::TempDir;
 
 /// A valid config whose TLS files live in `dir`.
@@ -367,6 +367,11 @@ fn every_problem_is_reported_at_once_in_schema_order() {
         c.scim.base_path = "/scim/".to_owned();
         c.auth.negative_ttl_secs = 60;
         c.log.level = String::new();
+        c.app = Some(AppConfig::new("ftp://app".to_owned()));
+        c.admin.listen = Some(c.listen);
+        c.limits.max_connections = 0;
+        c.lifecycle.drain_secs = 601;
+        c.audit.redact = vec![String::new()];
     });
 
     assert_eq!(
@@ -379,6 +384,173 @@ fn every_problem_is_reported_at_once_in_schema_order() {
              token must not be cached longer than a valid one",
             "log.level: is empty; use a level such as info, or directives such as \
              info,authsidecar=debug",
+            "app.base_url: 'ftp://app' must start with http:// or https://",
+            "admin.listen: 0.0.0.0:8443 collides with listen (0.0.0.0:8443): both bind port \
+             8443; give the admin listener a port of its own, e.g. 127.0.0.1:9901",
+            "limits.max_connections: 0 is out of range; use a value from 1 to 1000000",
+            "lifecycle.drain_secs: 601 is out of range; use a value from 0 to 600",
+            "audit.redact[0]: is empty; give a SCIM attribute name such as emails, or remove \
+             the entry",
         ]
     );
+}
+
+#[test]
+fn admin_listen_must_not_collide_with_listen() {
+    let addr = |s: &str| s.parse::<std::net::SocketAddr>().expect("address");
+    let collide = |listen: &str, admin: &str| {
+        with(|c| {
+            c.listen = addr(listen);
+            c.admin.listen = Some(addr(admin));
+        })
+    };
+
+    assert_eq!(
+        collide("0.0.0.0:8443", "0.0.0.0:8443"),
+        [
+            "admin.listen: 0.0.0.0:8443 collides with listen (0.0.0.0:8443): both bind port \
+             8443; give the admin listener a port of its own, e.g. 127.0.0.1:9901"
+        ]
+    );
+    assert_eq!(
+        collide("0.0.0.0:8443", "127.0.0.1:8443"),
+        [
+            "admin.listen: 127.0.0.1:8443 collides with listen (0.0.0.0:8443): both bind port \
+             8443; give the admin listener a port of its own, e.g. 127.0.0.1:9901"
+        ]
+    );
+    assert_eq!(
+        collide("127.0.0.1:8443", "127.0.0.1:9901"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        collide("10.0.0.1:8443", "127.0.0.1:8443"),
+        Vec::<String>::new()
+    );
+    assert_eq!(collide("127.0.0.1:0", "127.0.0.1:0"), Vec::<String>::new());
+}
+
+#[test]
+fn tls_ranges() {
+    assert_eq!(
+        with(|c| {
+            c.tls.reload_interval_secs = 86_401;
+            c.tls.handshake_timeout_ms = 99;
+        }),
+        [
+            "tls.reload_interval_secs: 86401 is out of range; use a value from 0 to 86400",
+            "tls.handshake_timeout_ms: 99 is out of range; use a value from 100 to 120000",
+        ]
+    );
+    assert_eq!(
+        with(|c| c.tls.handshake_timeout_ms = 120_001),
+        ["tls.handshake_timeout_ms: 120001 is out of range; use a value from 100 to 120000"]
+    );
+    assert_eq!(
+        with(|c| {
+            c.tls.reload_interval_secs = 0;
+            c.tls.handshake_timeout_ms = 100;
+        }),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn stale_if_error_range() {
+    assert_eq!(
+        with(|c| c.auth.stale_if_error_secs = 3_601),
+        ["auth.stale_if_error_secs: 3601 is out of range; use a value from 0 to 3600"]
+    );
+    assert_eq!(
+        with(|c| c.auth.stale_if_error_secs = 3_600),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn limits_ranges() {
+    assert_eq!(
+        with(|c| {
+            c.limits = LimitsConfig {
+                header_read_timeout_ms: 99,
+                max_header_bytes: 4_095,
+                idle_timeout_secs: 0,
+                max_connections: 0,
+                core_max_concurrency: 0,
+            };
+        }),
+        [
+            "limits.header_read_timeout_ms: 99 is out of range; use a value from 100 to 300000",
+            "limits.max_header_bytes: 4095 is out of range; use a value from 4096 to 1048576",
+            "limits.idle_timeout_secs: 0 is out of range; use a value from 1 to 3600",
+            "limits.max_connections: 0 is out of range; use a value from 1 to 1000000",
+            "limits.core_max_concurrency: 0 is out of range; use a value from 1 to 100000",
+        ]
+    );
+    assert_eq!(
+        with(|c| {
+            c.limits = LimitsConfig {
+                header_read_timeout_ms: 300_001,
+                max_header_bytes: 1_048_577,
+                idle_timeout_secs: 3_601,
+                max_connections: 1_000_001,
+                core_max_concurrency: 100_001,
+            };
+        }),
+        [
+            "limits.header_read_timeout_ms: 300001 is out of range; use a value from 100 to \
+             300000",
+            "limits.max_header_bytes: 1048577 is out of range; use a value from 4096 to 1048576",
+            "limits.idle_timeout_secs: 3601 is out of range; use a value from 1 to 3600",
+            "limits.max_connections: 1000001 is out of range; use a value from 1 to 1000000",
+            "limits.core_max_concurrency: 100001 is out of range; use a value from 1 to 100000",
+        ]
+    );
+}
+
+#[test]
+fn lifecycle_ranges() {
+    assert_eq!(
+        with(|c| {
+            c.lifecycle.drain_secs = 601;
+            c.lifecycle.shutdown_deadline_secs = 0;
+        }),
+        [
+            "lifecycle.drain_secs: 601 is out of range; use a value from 0 to 600",
+            "lifecycle.shutdown_deadline_secs: 0 is out of range; use a value from 1 to 3600",
+        ]
+    );
+    assert_eq!(
+        with(|c| c.lifecycle.shutdown_deadline_secs = 3_601),
+        ["lifecycle.shutdown_deadline_secs: 3601 is out of range; use a value from 1 to 3600"]
+    );
+    assert_eq!(
+        with(|c| {
+            c.lifecycle.drain_secs = 0;
+            c.lifecycle.shutdown_deadline_secs = 3_600;
+        }),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn audit_redact_names() {
+    let problems = with(|c| {
+        c.audit.redact = ["emails", " ", "Emails", "name", "NAME"]
+            .map(str::to_owned)
+            .to_vec();
+    });
+
+    assert_eq!(
+        problems,
+        [
+            "audit.redact[1]: is empty; give a SCIM attribute name such as emails, or remove \
+             the entry",
+            "audit.redact[2]: 'Emails' is listed already as 'emails' (names are \
+             case-insensitive); remove one",
+            "audit.redact[4]: 'NAME' is listed already as 'name' (names are case-insensitive); \
+             remove one",
+        ]
+    );
+    assert_eq!(with(|c| c.audit.redact.clear()), Vec::<String>::new());
 }
