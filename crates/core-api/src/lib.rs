@@ -9,8 +9,15 @@
 //! `Authorization: Bearer …`; the core resolves it to a workspace and role
 //! and scopes everything to that workspace.
 
+mod audit;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+pub use audit::{
+    AuditChange, AuditEvent, AuditKind, AuditOperation, AuditPage, AuditQuery, HEADER_AUDIT_REDACT,
+    HEADER_OPERATION, HEADER_REQUEST_ID, MAX_REQUEST_ID_CHARS, PATH_AUDIT, REDACTED,
+};
 
 /// `GET /internal/v1/introspect`: who the bearer token belongs to.
 pub const PATH_INTROSPECT: &str = "/internal/v1/introspect";
@@ -147,7 +154,7 @@ pub struct UserQuery {
     pub limit: u32,
 }
 
-fn default_limit() -> u32 {
+pub(crate) fn default_limit() -> u32 {
     100
 }
 

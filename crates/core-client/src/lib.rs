@@ -4,12 +4,15 @@
 //! itself, so the sidecar's token cache saves round trips but is never the
 //! only gate. Only idempotent calls (GET, PUT, DELETE) are retried, once,
 //! and only when the request never reached the core (connect errors).
+//!
+//! Every mutating call carries a [`WriteContext`]: the request id, the
+//! operation and the redaction list the core records in its audit event.
 
 use std::time::Duration;
 
 use authsidecar_core_api::{
-    self as api, CoreError, ErrorCode, Introspection, RoleCatalogue, RolesWrite, User, UserPage,
-    UserQuery, UserWrite,
+    self as api, AuditOperation, AuditPage, AuditQuery, CoreError, ErrorCode, Introspection,
+    RoleCatalogue, RolesWrite, User, UserPage, UserQuery, UserWrite,
 };
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -71,6 +74,52 @@ impl Default for CoreClientOptions {
     }
 }
 
+/// What a mutating call tells the core for its audit event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteContext {
+    /// The id of the request that caused the write (`X-Request-Id`); `None`
+    /// lets the core mint one.
+    pub request_id: Option<String>,
+    /// The operation to record (`X-Ignite-Operation`), for a SCIM PATCH that
+    /// reaches the core as a replace; `None` records the endpoint's own.
+    pub operation: Option<AuditOperation>,
+    /// Attribute names whose values the event shows as `[redacted]`
+    /// (`X-Ignite-Audit-Redact`); empty redacts nothing.
+    pub redact: Vec<String>,
+}
+
+impl WriteContext {
+    /// A context for request `request_id` recording `operation`.
+    pub fn new(request_id: &str, operation: AuditOperation) -> Self {
+        Self {
+            request_id: Some(request_id.to_owned()),
+            operation: Some(operation),
+            redact: Vec::new(),
+        }
+    }
+
+    /// The same context, redacting `names`.
+    pub fn with_redact(mut self, names: &[String]) -> Self {
+        self.redact = names.to_vec();
+        self
+    }
+
+    /// The request headers that carry this context.
+    fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut headers = Vec::with_capacity(3);
+        if let Some(id) = &self.request_id {
+            headers.push((api::HEADER_REQUEST_ID, id.clone()));
+        }
+        if let Some(op) = self.operation {
+            headers.push((api::HEADER_OPERATION, op.as_str().to_owned()));
+        }
+        if !self.redact.is_empty() {
+            headers.push((api::HEADER_AUDIT_REDACT, self.redact.join(",")));
+        }
+        headers
+    }
+}
+
 /// A pooled HTTP client bound to one core base URL.
 #[derive(Debug, Clone)]
 pub struct CoreClient {
@@ -106,10 +155,7 @@ impl CoreClient {
     /// `GET /internal/v1/introspect`. `Ok(None)` when the core says the token
     /// is unknown (401); errors only for failures to get an answer.
     pub async fn introspect(&self, token: &str) -> Result<Option<Introspection>, CoreCallError> {
-        match self
-            .call::<(), Introspection>(Method::GET, api::PATH_INTROSPECT, token, None)
-            .await
-        {
+        match self.get::<Introspection>(api::PATH_INTROSPECT, token).await {
             Ok(i) => Ok(Some(i)),
             Err(CoreCallError::Api { status: 401, .. }) => Ok(None),
             Err(e) => Err(e),
@@ -118,13 +164,17 @@ impl CoreClient {
 
     /// `GET /internal/v1/roles`.
     pub async fn roles(&self, token: &str) -> Result<RoleCatalogue, CoreCallError> {
-        self.call::<(), _>(Method::GET, api::PATH_ROLES, token, None)
-            .await
+        self.get(api::PATH_ROLES, token).await
     }
 
     /// `POST /internal/v1/users`. Never retried: a create is not idempotent.
-    pub async fn create_user(&self, token: &str, user: &UserWrite) -> Result<User, CoreCallError> {
-        self.call(Method::POST, api::PATH_USERS, token, Some(user))
+    pub async fn create_user(
+        &self,
+        token: &str,
+        ctx: &WriteContext,
+        user: &UserWrite,
+    ) -> Result<User, CoreCallError> {
+        self.call(Method::POST, api::PATH_USERS, token, ctx, Some(user))
             .await
     }
 
@@ -132,7 +182,7 @@ impl CoreClient {
     pub async fn get_user(&self, token: &str, id: &str) -> Result<User, CoreCallError> {
         check_id(id)?;
         let path = api::user_path(&encode_segment(id));
-        self.call::<(), _>(Method::GET, &path, token, None).await
+        self.get(&path, token).await
     }
 
     /// `GET /internal/v1/users?…`.
@@ -142,43 +192,63 @@ impl CoreClient {
         query: &UserQuery,
     ) -> Result<UserPage, CoreCallError> {
         let path = format!("{}?{}", api::PATH_USERS, encode_query(query));
-        self.call::<(), _>(Method::GET, &path, token, None).await
+        self.get(&path, token).await
+    }
+
+    /// `GET /internal/v1/audit?…`: the token's workspace's trail, newest first.
+    pub async fn audit(&self, token: &str, query: &AuditQuery) -> Result<AuditPage, CoreCallError> {
+        let path = format!("{}?{}", api::PATH_AUDIT, encode_audit_query(query));
+        self.get(&path, token).await
     }
 
     /// `PUT /internal/v1/users/{id}` guarded by `user.version`.
     pub async fn update_user(
         &self,
         token: &str,
+        ctx: &WriteContext,
         id: &str,
         user: &UserWrite,
     ) -> Result<User, CoreCallError> {
         check_id(id)?;
         let path = api::user_path(&encode_segment(id));
-        self.call(Method::PUT, &path, token, Some(user)).await
+        self.call(Method::PUT, &path, token, ctx, Some(user)).await
     }
 
     /// `PUT /internal/v1/users/{id}/roles` guarded by `roles.version`.
     pub async fn set_roles(
         &self,
         token: &str,
+        ctx: &WriteContext,
         id: &str,
         roles: &RolesWrite,
     ) -> Result<User, CoreCallError> {
         check_id(id)?;
         let path = api::user_roles_path(&encode_segment(id));
-        self.call(Method::PUT, &path, token, Some(roles)).await
+        self.call(Method::PUT, &path, token, ctx, Some(roles)).await
     }
 
     /// `DELETE /internal/v1/users/{id}`.
-    pub async fn delete_user(&self, token: &str, id: &str) -> Result<(), CoreCallError> {
+    pub async fn delete_user(
+        &self,
+        token: &str,
+        ctx: &WriteContext,
+        id: &str,
+    ) -> Result<(), CoreCallError> {
         check_id(id)?;
         let path = api::user_path(&encode_segment(id));
         let url = format!("{}{}", self.base, path);
-        let response = self.send(Method::DELETE, &url, token, None).await?;
+        let response = self
+            .send(Method::DELETE, &url, token, &ctx.headers(), None)
+            .await?;
         if response.status() == StatusCode::NO_CONTENT {
             return Ok(());
         }
         Err(error_from(response).await)
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str, token: &str) -> Result<T, CoreCallError> {
+        self.call::<(), T>(Method::GET, path, token, &WriteContext::default(), None)
+            .await
     }
 
     async fn call<B: Serialize, T: DeserializeOwned>(
@@ -186,6 +256,7 @@ impl CoreClient {
         method: Method,
         path: &str,
         token: &str,
+        ctx: &WriteContext,
         body: Option<&B>,
     ) -> Result<T, CoreCallError> {
         let url = format!("{}{}", self.base, path);
@@ -196,7 +267,7 @@ impl CoreClient {
             ),
             None => None,
         };
-        let response = self.send(method, &url, token, body).await?;
+        let response = self.send(method, &url, token, &ctx.headers(), body).await?;
         if !response.status().is_success() {
             return Err(error_from(response).await);
         }
@@ -210,6 +281,7 @@ impl CoreClient {
         method: Method,
         url: &str,
         token: &str,
+        headers: &[(&'static str, String)],
         body: Option<Vec<u8>>,
     ) -> Result<reqwest::Response, CoreCallError> {
         let idempotent = method != Method::POST;
@@ -221,6 +293,9 @@ impl CoreClient {
                 .request(method.clone(), url)
                 .bearer_auth(token)
                 .header("accept", "application/json");
+            for (name, value) in headers {
+                request = request.header(*name, value.as_str());
+            }
             if let Some(b) = &body {
                 request = request
                     .header("content-type", "application/json")
@@ -312,6 +387,19 @@ fn encode_query(q: &UserQuery) -> String {
     parts.join("&")
 }
 
+fn encode_audit_query(q: &AuditQuery) -> String {
+    let mut parts = Vec::with_capacity(5);
+    let fields = [("user_id", &q.user_id), ("since", &q.since), ("op", &q.op)];
+    for (key, value) in fields {
+        if let Some(v) = value {
+            parts.push(format!("{key}={}", encode_segment(v)));
+        }
+    }
+    parts.push(format!("offset={}", q.offset));
+    parts.push(format!("limit={}", q.limit));
+    parts.join("&")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,6 +416,32 @@ mod tests {
         assert_eq!(
             encode_query(&q),
             "user_name=a%2Bb%20c%40x&email=%C3%A9%40x&offset=3&limit=7"
+        );
+    }
+
+    #[test]
+    fn write_context_headers_and_audit_query() {
+        let ctx = WriteContext::new("req-1", AuditOperation::Patch)
+            .with_redact(&["name".to_owned(), "emails".to_owned()]);
+        assert_eq!(
+            ctx.headers(),
+            [
+                ("x-request-id", "req-1".to_owned()),
+                ("x-ignite-operation", "patch".to_owned()),
+                ("x-ignite-audit-redact", "name,emails".to_owned()),
+            ]
+        );
+        assert_eq!(WriteContext::default().headers(), []);
+        let q = AuditQuery {
+            user_id: Some("u 1".into()),
+            since: Some("2026-12-04T15:13:11+01:00".into()),
+            op: Some("disable".into()),
+            offset: 2,
+            limit: 3,
+        };
+        assert_eq!(
+            encode_audit_query(&q),
+            "user_id=u%201&since=2026-12-04T15%3A13%3A11%2B01%3A00&op=disable&offset=2&limit=3"
         );
     }
 

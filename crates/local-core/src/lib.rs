@@ -2,8 +2,9 @@
 //! core API contract (`docs/core-api.md`, wire types in
 //! `authsidecar-core-api`), for `authsidecar dev`, CI and end-to-end tests.
 //!
-//! - [`Store`]: blocking storage of workspaces, roles, hashed tokens and
-//!   users in `dir/core.sqlite3`.
+//! - [`Store`]: blocking storage of workspaces, roles, hashed tokens,
+//!   users and the audit trail in `dir/core.sqlite3`; every user write
+//!   takes an [`AuditContext`] and records its event in its own transaction.
 //! - [`Seed`]: the YAML file that declares workspaces, roles and tokens;
 //!   [`Store::apply_seed`] writes it, [`Store::dev_bootstrap`] is the
 //!   no-seed alternative.
@@ -27,6 +28,6 @@ pub use seed::{
     MIN_SECRET_CHARS, Seed, SeedError, SeedProblem, SeedProblems, SeedToken, SeedWorkspace,
 };
 pub use store::{
-    DB_FILE_NAME, DEV_ROLES, DEV_TOKEN_FILE, DEV_WORKSPACE, DevCredentials, MAX_FIELD_CHARS, Store,
-    token_id,
+    AuditContext, DB_FILE_NAME, DEV_ROLES, DEV_TOKEN_FILE, DEV_WORKSPACE, DevCredentials,
+    MAX_FIELD_CHARS, Store, token_id,
 };

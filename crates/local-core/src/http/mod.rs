@@ -1,6 +1,7 @@
 //! The HTTP/1.1 server of the local core: accept loop, per-connection
 //! tasks, graceful shutdown. Routing and handlers live in [`routes`].
 
+mod audit;
 mod query;
 mod routes;
 

@@ -19,7 +19,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::MAX_BODY_BYTES;
-use super::query::parse_user_query;
+use super::audit::audit_context;
+use super::query::{parse_audit_query, parse_user_query};
 use crate::{Store, StoreError};
 
 /// The response type of every route.
@@ -33,6 +34,7 @@ enum Route {
     Users,
     User(String),
     UserRoles(String),
+    Audit,
 }
 
 impl Route {
@@ -50,6 +52,7 @@ impl Route {
             ["users"] => Some(Route::Users),
             ["users", raw] => id(raw).map(Route::User),
             ["users", raw, "roles"] => id(raw).map(Route::UserRoles),
+            ["audit"] => Some(Route::Audit),
             _ => None,
         }
     }
@@ -62,13 +65,14 @@ impl Route {
             Route::Users => "/internal/v1/users",
             Route::User(_) => "/internal/v1/users/{id}",
             Route::UserRoles(_) => "/internal/v1/users/{id}/roles",
+            Route::Audit => "/internal/v1/audit",
         }
     }
 
     /// The methods the route answers, as an `Allow` header value.
     fn allow(&self) -> &'static str {
         match self {
-            Route::Introspect | Route::Roles => "GET",
+            Route::Introspect | Route::Roles | Route::Audit => "GET",
             Route::Users => "GET, POST",
             Route::User(_) => "GET, PUT, DELETE",
             Route::UserRoles(_) => "PUT",
@@ -142,8 +146,10 @@ async fn respond(
             Ok(json(StatusCode::OK, &page))
         }
         (Method::POST, Route::Users) => {
+            let ctx = audit_context(&who, req.headers());
             let write: UserWrite = read_json(req).await?;
-            let user = blocking(store, move |s| s.create_user(&workspace, &write)).await?;
+            let ctx = ctx.map_err(|m| fail(ErrorCode::InvalidRequest, &m))?;
+            let user = blocking(store, move |s| s.create_user(&ctx, &write)).await?;
             let mut reply = json(StatusCode::CREATED, &user);
             if let Ok(location) = HeaderValue::from_str(&user_path(&user.id)) {
                 reply.headers_mut().insert(LOCATION, location);
@@ -155,18 +161,30 @@ async fn respond(
             Ok(json(StatusCode::OK, &user))
         }
         (Method::PUT, Route::User(id)) => {
+            let ctx = audit_context(&who, req.headers());
             let write: UserWrite = read_json(req).await?;
-            let user = blocking(store, move |s| s.replace_user(&workspace, &id, &write)).await?;
+            let ctx = ctx.map_err(|m| fail(ErrorCode::InvalidRequest, &m))?;
+            let user = blocking(store, move |s| s.replace_user(&ctx, &id, &write)).await?;
             Ok(json(StatusCode::OK, &user))
         }
         (Method::DELETE, Route::User(id)) => {
-            blocking(store, move |s| s.delete_user(&workspace, &id)).await?;
+            let ctx = audit_context(&who, req.headers())
+                .map_err(|m| fail(ErrorCode::InvalidRequest, &m))?;
+            blocking(store, move |s| s.delete_user(&ctx, &id)).await?;
             Ok(empty(StatusCode::NO_CONTENT))
         }
         (Method::PUT, Route::UserRoles(id)) => {
+            let ctx = audit_context(&who, req.headers());
             let write: RolesWrite = read_json(req).await?;
-            let user = blocking(store, move |s| s.set_roles(&workspace, &id, &write)).await?;
+            let ctx = ctx.map_err(|m| fail(ErrorCode::InvalidRequest, &m))?;
+            let user = blocking(store, move |s| s.set_roles(&ctx, &id, &write)).await?;
             Ok(json(StatusCode::OK, &user))
+        }
+        (Method::GET, Route::Audit) => {
+            let query = parse_audit_query(req.uri().query())
+                .map_err(|m| fail(ErrorCode::InvalidRequest, &m))?;
+            let page = blocking(store, move |s| s.audit_events(&workspace, &query)).await?;
+            Ok(json(StatusCode::OK, &page))
         }
         (method, _) => Err(fail(
             ErrorCode::MethodNotAllowed,
@@ -343,6 +361,7 @@ mod tests {
             Route::parse("/internal/v1/users/abc/roles"),
             Some(Route::UserRoles("abc".into()))
         );
+        assert_eq!(Route::parse("/internal/v1/audit"), Some(Route::Audit));
         for missing in [
             "/",
             "/internal/v1",
@@ -364,6 +383,7 @@ mod tests {
             "/internal/v1/users/{id}"
         );
         assert_eq!(Route::UserRoles("u-1".into()).allow(), "PUT");
+        assert_eq!(Route::Audit.allow(), "GET");
     }
 
     #[test]

@@ -12,9 +12,14 @@
 //! and never re-creates it. FULL costs one fsync per write, which provisioning
 //! rates (a few writes a second) do not notice.
 //!
+//! Every user write also inserts its audit event (see `audit`) in the same
+//! transaction.
+//!
 //! Token checks never touch SQLite: the SHA-256 of every known secret is kept
 //! in memory and reloaded whenever a seed or mint changes the tokens table.
 
+mod audit;
+mod audit_diff;
 mod schema;
 mod tokens;
 mod users;
@@ -31,6 +36,7 @@ use time::macros::format_description;
 
 use crate::StoreError;
 
+pub use audit::AuditContext;
 pub use tokens::{DEV_ROLES, DEV_TOKEN_FILE, DEV_WORKSPACE, DevCredentials, token_id};
 pub use users::MAX_FIELD_CHARS;
 
@@ -166,7 +172,8 @@ pub(crate) fn now_rfc3339() -> String {
     format_timestamp(OffsetDateTime::now_utc())
 }
 
-fn format_timestamp(at: OffsetDateTime) -> String {
+/// `at` as RFC 3339 UTC with millisecond precision, the one stored form.
+pub(crate) fn format_timestamp(at: OffsetDateTime) -> String {
     let format =
         format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     let utc = at.to_offset(time::UtcOffset::UTC);

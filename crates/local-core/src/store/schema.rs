@@ -9,7 +9,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::StoreError;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Version 1.
 ///
@@ -74,6 +74,33 @@ CREATE TABLE user_emails (
 CREATE INDEX user_emails_by_email ON user_emails (workspace, email_lower, user_seq);
 ";
 
+/// Version 2: the provisioning audit trail.
+///
+/// - `audit.seq` is the rowid: writes are serialised, so it is commit order,
+///   which listing follows (newest first); `id` is the public, opaque id.
+/// - `kinds` and `changes` are JSON arrays, written once and never updated.
+/// - `user_id` is not a foreign key: the events of a deleted user stay.
+/// - The indexes end in `seq` implicitly, so each filter also yields rows
+///   already in listing order.
+const V2: &str = "
+CREATE TABLE audit (
+    seq        INTEGER PRIMARY KEY,
+    id         TEXT NOT NULL UNIQUE,
+    workspace  TEXT NOT NULL REFERENCES workspaces(id),
+    time       TEXT NOT NULL,
+    token_id   TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    operation  TEXT NOT NULL,
+    kinds      TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    changes    TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX audit_by_workspace ON audit (workspace);
+CREATE INDEX audit_by_user ON audit (workspace, user_id);
+CREATE INDEX audit_by_operation ON audit (workspace, operation);
+";
+
 /// The version this build writes.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -103,7 +130,11 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     reason = "in tests a failed unwrap is the failure report"
 )]
 mod tests {
+    use authsidecar_core_api::{AuditQuery, UserQuery};
+
     use super::*;
+    use crate::store::{AuditContext, Store};
+    use crate::test_dir::TestDir;
 
     #[test]
     fn migrate_is_idempotent_and_sets_the_version() {
@@ -113,7 +144,59 @@ mod tests {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 1);
+        assert_eq!(version, 2);
+    }
+
+    #[test]
+    fn a_version_1_file_keeps_its_users_and_gains_the_trail() {
+        let dir = TestDir::new("migrate-v1");
+        {
+            let conn = Connection::open(dir.path().join(crate::DB_FILE_NAME)).unwrap();
+            conn.execute_batch(V1).unwrap();
+            conn.execute_batch(
+                "PRAGMA user_version = 1;
+                 INSERT INTO workspaces VALUES ('acme', '2026-01-01T00:00:00.000Z');
+                 INSERT INTO roles VALUES ('acme', 'Admin', 0);
+                 INSERT INTO users (id, workspace, user_name, user_name_lower, external_id,
+                     active, emails, roles, profile, version, created, last_modified)
+                 VALUES ('u-1', 'acme', 'Ann@x.test', 'ann@x.test', 'ext-1', 1,
+                     '[\"Ann@x.test\"]', '[\"Admin\"]', '{\"title\":\"Eng\"}', 3,
+                     '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z');
+                 INSERT INTO user_emails VALUES (1, 'acme', 'ann@x.test');",
+            )
+            .unwrap();
+        }
+
+        let store = Store::open(dir.path()).unwrap();
+        let version: i64 = store
+            .lock()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 2);
+        let user = store.get_user("acme", "u-1").unwrap();
+        assert_eq!(
+            (user.user_name.as_str(), user.version, user.roles.as_slice()),
+            ("Ann@x.test", 3, &["Admin".to_owned()][..])
+        );
+        assert_eq!(user.profile["title"], "Eng");
+        let query = UserQuery {
+            email: Some("ANN@x.test".into()),
+            limit: 10,
+            ..UserQuery::default()
+        };
+        assert_eq!(store.list_users("acme", &query).unwrap().total, 1);
+
+        // The old user's next write is audited like any other.
+        let all = AuditQuery {
+            limit: 10,
+            ..AuditQuery::default()
+        };
+        assert_eq!(store.audit_events("acme", &all).unwrap().total, 0);
+        store
+            .delete_user(&AuditContext::new("acme", "tok_1", "req-1"), "u-1")
+            .unwrap();
+        let page = store.audit_events("acme", &all).unwrap();
+        assert_eq!((page.total, page.events[0].user_id.as_str()), (1, "u-1"));
     }
 
     #[test]
@@ -123,7 +206,7 @@ mod tests {
         let err = migrate(&mut conn).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "database schema version 7 is newer than this build supports (1)"
+            "database schema version 7 is newer than this build supports (2)"
         );
     }
 }

@@ -3,15 +3,19 @@
 //! Every write is one transaction and checks the version inside it
 //! (`UPDATE … WHERE id = ? AND version = ?`), so two writers based on the
 //! same version cannot both win, and a uniqueness failure rolls back the
-//! whole write, e-mail index rows included.
+//! whole write, e-mail index rows included. The write's audit event is
+//! inserted in that same transaction: if it cannot be, nothing is written.
 
 use std::collections::BTreeSet;
 
-use authsidecar_core_api::{MAX_LIST_LIMIT, RolesWrite, User, UserPage, UserQuery, UserWrite};
+use authsidecar_core_api::{
+    AuditOperation, MAX_LIST_LIMIT, RolesWrite, User, UserPage, UserQuery, UserWrite,
+};
 use rusqlite::types::{ToSql, Type};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 use serde_json::{Map, Value};
 
+use super::audit::{self, AuditContext};
 use super::tokens::role_names;
 use super::{Store, now_rfc3339};
 use crate::StoreError;
@@ -24,9 +28,12 @@ const COLUMNS: &str =
     "id, user_name, external_id, active, emails, roles, profile, version, created, last_modified";
 
 impl Store {
-    /// Creates a user at version 1 with a fresh UUID v4 id.
-    pub fn create_user(&self, workspace: &str, write: &UserWrite) -> Result<User, StoreError> {
+    /// Creates a user at version 1 with a fresh UUID v4 id in
+    /// `ctx.workspace`, and records a `create` event.
+    pub fn create_user(&self, ctx: &AuditContext, write: &UserWrite) -> Result<User, StoreError> {
+        let operation = ctx.operation(AuditOperation::Create, &[])?;
         let fields = Fields::check(write)?;
+        let workspace = ctx.workspace.as_str();
         self.write(|tx| {
             let roles = canonical_roles(tx, workspace, &write.roles)?;
             let now = now_rfc3339();
@@ -56,19 +63,14 @@ impl Store {
                 )
                 .map_err(name_taken_or)?;
             index_emails(tx, seq, workspace, &fields.email_lowers)?;
+            audit::record(tx, ctx, operation, &user.id, (None, Some(&user)), &now)?;
             Ok(user)
         })
     }
 
     /// The user `id` of `workspace`; users of other workspaces are not found.
     pub fn get_user(&self, workspace: &str, id: &str) -> Result<User, StoreError> {
-        self.read(|tx| {
-            let sql = format!("SELECT {COLUMNS} FROM users WHERE workspace = ?1 AND id = ?2");
-            tx.prepare_cached(&sql)?
-                .query_row([workspace, id], |row| user_from_row(row, 0))
-                .optional()?
-                .ok_or_else(|| not_found(id))
-        })
+        self.read(|tx| current(tx, workspace, id)?.ok_or_else(|| not_found(id)))
     }
 
     /// Users matching every given filter, in creation order, paged.
@@ -105,13 +107,16 @@ impl Store {
 
     /// Replaces every field of user `id`; `write.version` must be current.
     /// The result is at version + 1 with a new `last_modified`; `id` and
-    /// `created` never change.
+    /// `created` never change. Records a `replace` event, or `patch` when
+    /// `ctx.operation` says so.
     pub fn replace_user(
         &self,
-        workspace: &str,
+        ctx: &AuditContext,
         id: &str,
         write: &UserWrite,
     ) -> Result<User, StoreError> {
+        let operation = ctx.operation(AuditOperation::Replace, &[AuditOperation::Patch])?;
+        let workspace = ctx.workspace.as_str();
         let Some(version) = write.version else {
             return Err(StoreError::InvalidRequest(
                 "version is required when replacing a user".to_owned(),
@@ -120,6 +125,8 @@ impl Store {
         let fields = Fields::check(write)?;
         self.write(|tx| {
             let roles = canonical_roles(tx, workspace, &write.roles)?;
+            let before = current(tx, workspace, id)?;
+            let now = now_rfc3339();
             let sql = format!(
                 "UPDATE users SET user_name = ?1, user_name_lower = ?2, external_id = ?3,
                      active = ?4, emails = ?5, roles = ?6, profile = ?7,
@@ -138,7 +145,7 @@ impl Store {
                         fields.emails_json,
                         json_text(&roles),
                         fields.profile_json,
-                        now_rfc3339(),
+                        now,
                         workspace,
                         id,
                         db_version(version),
@@ -152,19 +159,25 @@ impl Store {
             };
             tx.execute("DELETE FROM user_emails WHERE user_seq = ?1", [seq])?;
             index_emails(tx, seq, workspace, &fields.email_lowers)?;
+            audit::record(tx, ctx, operation, id, (before.as_ref(), Some(&user)), &now)?;
             Ok(user)
         })
     }
 
-    /// Sets the complete role list of user `id`; `write.version` must be current.
+    /// Sets the complete role list of user `id`; `write.version` must be
+    /// current. Records a `roles` event.
     pub fn set_roles(
         &self,
-        workspace: &str,
+        ctx: &AuditContext,
         id: &str,
         write: &RolesWrite,
     ) -> Result<User, StoreError> {
+        let operation = ctx.operation(AuditOperation::Roles, &[])?;
+        let workspace = ctx.workspace.as_str();
         self.write(|tx| {
             let roles = canonical_roles(tx, workspace, &write.roles)?;
+            let before = current(tx, workspace, id)?;
+            let now = now_rfc3339();
             let sql = format!(
                 "UPDATE users SET roles = ?1, version = version + 1, last_modified = ?2
                  WHERE workspace = ?3 AND id = ?4 AND version = ?5
@@ -175,7 +188,7 @@ impl Store {
                     &sql,
                     params![
                         json_text(&roles),
-                        now_rfc3339(),
+                        now,
                         workspace,
                         id,
                         db_version(write.version)
@@ -183,18 +196,31 @@ impl Store {
                     |row| user_from_row(row, 0),
                 )
                 .optional()?;
-            updated.ok_or_else(|| missing_or_conflict(tx, workspace, id, write.version))
+            let Some(user) = updated else {
+                return Err(missing_or_conflict(tx, workspace, id, write.version));
+            };
+            audit::record(tx, ctx, operation, id, (before.as_ref(), Some(&user)), &now)?;
+            Ok(user)
         })
     }
 
-    /// Deletes user `id` and its e-mail index rows.
-    pub fn delete_user(&self, workspace: &str, id: &str) -> Result<(), StoreError> {
+    /// Deletes user `id` and its e-mail index rows, and records a `delete`
+    /// event listing what the user held.
+    pub fn delete_user(&self, ctx: &AuditContext, id: &str) -> Result<(), StoreError> {
+        let operation = ctx.operation(AuditOperation::Delete, &[])?;
         self.write(|tx| {
-            let n = tx.execute(
-                "DELETE FROM users WHERE workspace = ?1 AND id = ?2",
-                [workspace, id],
-            )?;
-            if n == 0 { Err(not_found(id)) } else { Ok(()) }
+            let sql =
+                format!("DELETE FROM users WHERE workspace = ?1 AND id = ?2 RETURNING {COLUMNS}");
+            let deleted = tx
+                .query_row(&sql, [ctx.workspace.as_str(), id], |row| {
+                    user_from_row(row, 0)
+                })
+                .optional()?;
+            let Some(before) = deleted else {
+                return Err(not_found(id));
+            };
+            let now = now_rfc3339();
+            audit::record(tx, ctx, operation, id, (Some(&before), None), &now)
         })
     }
 }
@@ -305,6 +331,16 @@ fn index_emails(
     Ok(())
 }
 
+/// The user `id` of `workspace` as it is inside this transaction.
+fn current(tx: &Transaction<'_>, workspace: &str, id: &str) -> Result<Option<User>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE workspace = ?1 AND id = ?2");
+    let user = tx
+        .prepare_cached(&sql)?
+        .query_row([workspace, id], |row| user_from_row(row, 0))
+        .optional()?;
+    Ok(user)
+}
+
 /// After a versioned UPDATE matched no row: was the user missing, or stale?
 fn missing_or_conflict(tx: &Transaction<'_>, workspace: &str, id: &str, given: u64) -> StoreError {
     let current = tx
@@ -342,7 +378,11 @@ fn user_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<User> {
     })
 }
 
-fn json_column<T: serde::de::DeserializeOwned>(row: &Row<'_>, i: usize) -> rusqlite::Result<T> {
+/// Reads the JSON text in column `i` of `row` as a `T`.
+pub(super) fn json_column<T: serde::de::DeserializeOwned>(
+    row: &Row<'_>,
+    i: usize,
+) -> rusqlite::Result<T> {
     let text: String = row.get(i)?;
     serde_json::from_str(&text)
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)))

@@ -34,6 +34,11 @@ fn write(user_name: &str) -> UserWrite {
     }
 }
 
+/// A write context for `workspace` that redacts nothing.
+fn by(workspace: &str) -> AuditContext {
+    AuditContext::new(workspace, "tok_test", "req-test")
+}
+
 fn code(result: Result<impl std::fmt::Debug, StoreError>) -> ErrorCode {
     result.unwrap_err().code()
 }
@@ -61,7 +66,7 @@ fn create_returns_the_stored_user_at_version_one() {
         .unwrap()
         .clone();
     w.version = Some(42);
-    let user = store.create_user("acme", &w).unwrap();
+    let user = store.create_user(&by("acme"), &w).unwrap();
 
     assert_eq!(
         uuid::Uuid::parse_str(&user.id).unwrap().get_version_num(),
@@ -93,15 +98,15 @@ fn user_names_are_unique_per_workspace_ignoring_case() {
     let (_dir, store) = seeded("unique");
     let mut first = write("bob@acme.test");
     first.emails = vec!["bob@acme.test".into()];
-    store.create_user("acme", &first).unwrap();
+    store.create_user(&by("acme"), &first).unwrap();
     let mut again = write("BOB@Acme.TEST");
     again.emails = vec!["other@acme.test".into()];
     assert_eq!(
-        code(store.create_user("acme", &again)),
+        code(store.create_user(&by("acme"), &again)),
         ErrorCode::UserNameTaken
     );
     assert_eq!(
-        store.create_user("globex", &again).unwrap().user_name,
+        store.create_user(&by("globex"), &again).unwrap().user_name,
         "BOB@Acme.TEST"
     );
 
@@ -111,12 +116,12 @@ fn user_names_are_unique_per_workspace_ignoring_case() {
     assert_eq!(store.list_users("acme", &q).unwrap().total, 0);
 
     let carol = store
-        .create_user("acme", &write("carol@acme.test"))
+        .create_user(&by("acme"), &write("carol@acme.test"))
         .unwrap();
     let mut rename = write("Bob@acme.test");
     rename.version = Some(carol.version);
     assert_eq!(
-        code(store.replace_user("acme", &carol.id, &rename)),
+        code(store.replace_user(&by("acme"), &carol.id, &rename)),
         ErrorCode::UserNameTaken
     );
     assert_eq!(store.get_user("acme", &carol.id).unwrap(), carol);
@@ -128,11 +133,11 @@ fn look_ups_by_each_index() {
     let mut a = write("Ann@acme.test");
     a.external_id = Some("EXT-A".into());
     a.emails = vec!["Ann.Work@Acme.test".into()];
-    store.create_user("acme", &a).unwrap();
+    store.create_user(&by("acme"), &a).unwrap();
     let mut b = write("ben@acme.test");
     b.external_id = Some("EXT-B".into());
     b.emails = vec!["shared@acme.test".into(), "ANN.WORK@acme.test".into()];
-    store.create_user("acme", &b).unwrap();
+    store.create_user(&by("acme"), &b).unwrap();
 
     let find = |f: &dyn Fn(&mut UserQuery)| {
         let mut q = query();
@@ -180,13 +185,13 @@ fn replace_bumps_version_and_refuses_a_stale_one() {
     let (_dir, store) = seeded("replace");
     let mut w = write("dora@acme.test");
     w.emails = vec!["old@acme.test".into()];
-    let created = store.create_user("acme", &w).unwrap();
+    let created = store.create_user(&by("acme"), &w).unwrap();
 
     let mut next = write("Dora@acme.test");
     next.active = false;
     next.emails = vec!["new@acme.test".into()];
     next.version = Some(1);
-    let updated = store.replace_user("acme", &created.id, &next).unwrap();
+    let updated = store.replace_user(&by("acme"), &created.id, &next).unwrap();
     assert_eq!(updated.version, 2);
     assert_eq!(updated.created, created.created);
     assert_eq!(
@@ -195,17 +200,21 @@ fn replace_bumps_version_and_refuses_a_stale_one() {
     );
     assert!(updated.last_modified >= created.last_modified);
 
-    let err = store.replace_user("acme", &created.id, &next).unwrap_err();
+    let err = store
+        .replace_user(&by("acme"), &created.id, &next)
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "version 1 is not current (the user is at version 2); re-read and retry"
     );
     next.version = None;
-    let err = store.replace_user("acme", &created.id, &next).unwrap_err();
+    let err = store
+        .replace_user(&by("acme"), &created.id, &next)
+        .unwrap_err();
     assert_eq!(err.to_string(), "version is required when replacing a user");
     next.version = Some(2);
     assert_eq!(
-        code(store.replace_user("acme", "no-such-id", &next)),
+        code(store.replace_user(&by("acme"), "no-such-id", &next)),
         ErrorCode::UserNotFound
     );
 
@@ -222,7 +231,7 @@ fn roles_must_match_the_catalogue_exactly() {
     let (_dir, store) = seeded("roles");
     let mut w = write("eve@acme.test");
     w.roles = vec!["Buyer".into(), "admin".into()];
-    let err = store.create_user("acme", &w).unwrap_err();
+    let err = store.create_user(&by("acme"), &w).unwrap_err();
     let body = err.to_core_error();
     assert_eq!(body.code, ErrorCode::UnknownRole);
     assert_eq!(
@@ -239,28 +248,34 @@ fn roles_must_match_the_catalogue_exactly() {
         ])
     );
 
-    let user = store.create_user("acme", &write("eve@acme.test")).unwrap();
+    let user = store
+        .create_user(&by("acme"), &write("eve@acme.test"))
+        .unwrap();
     let set = |roles: &[&str], version| RolesWrite {
         roles: roles.iter().map(|r| (*r).to_owned()).collect(),
         version,
     };
     let updated = store
-        .set_roles("acme", &user.id, &set(&["Viewer", "Admin", "Admin"], 1))
+        .set_roles(
+            &by("acme"),
+            &user.id,
+            &set(&["Viewer", "Admin", "Admin"], 1),
+        )
         .unwrap();
     assert_eq!(
         (updated.roles.clone(), updated.version),
         (vec!["Admin".into(), "Viewer".into()], 2)
     );
     assert_eq!(
-        code(store.set_roles("acme", &user.id, &set(&["Viewer"], 1))),
+        code(store.set_roles(&by("acme"), &user.id, &set(&["Viewer"], 1))),
         ErrorCode::VersionConflict
     );
     assert_eq!(
-        code(store.set_roles("acme", &user.id, &set(&["Root"], 2))),
+        code(store.set_roles(&by("acme"), &user.id, &set(&["Root"], 2))),
         ErrorCode::UnknownRole
     );
     assert_eq!(
-        code(store.set_roles("globex", &user.id, &set(&["Admin"], 2))),
+        code(store.set_roles(&by("globex"), &user.id, &set(&["Admin"], 2))),
         ErrorCode::UserNotFound
     );
     assert_eq!(store.get_user("acme", &user.id).unwrap(), updated);
@@ -271,18 +286,18 @@ fn delete_then_not_found() {
     let (_dir, store) = seeded("delete");
     let mut w = write("fay@acme.test");
     w.emails = vec!["fay@acme.test".into()];
-    let user = store.create_user("acme", &w).unwrap();
+    let user = store.create_user(&by("acme"), &w).unwrap();
     assert_eq!(
-        code(store.delete_user("globex", &user.id)),
+        code(store.delete_user(&by("globex"), &user.id)),
         ErrorCode::UserNotFound
     );
-    store.delete_user("acme", &user.id).unwrap();
+    store.delete_user(&by("acme"), &user.id).unwrap();
     assert_eq!(
         code(store.get_user("acme", &user.id)),
         ErrorCode::UserNotFound
     );
     assert_eq!(
-        code(store.delete_user("acme", &user.id)),
+        code(store.delete_user(&by("acme"), &user.id)),
         ErrorCode::UserNotFound
     );
     let rows: i64 = store
@@ -291,13 +306,15 @@ fn delete_then_not_found() {
         .unwrap();
     assert_eq!(rows, 0);
     // The name is free again.
-    assert_eq!(store.create_user("acme", &w).unwrap().version, 1);
+    assert_eq!(store.create_user(&by("acme"), &w).unwrap().version, 1);
 }
 
 #[test]
 fn workspaces_are_isolated() {
     let (_dir, store) = seeded("isolation");
-    let user = store.create_user("acme", &write("gil@acme.test")).unwrap();
+    let user = store
+        .create_user(&by("acme"), &write("gil@acme.test"))
+        .unwrap();
     assert_eq!(
         code(store.get_user("globex", &user.id)),
         ErrorCode::UserNotFound
@@ -314,7 +331,7 @@ fn workspaces_are_isolated() {
     let mut w = write("gil@acme.test");
     w.version = Some(1);
     assert_eq!(
-        code(store.replace_user("globex", &user.id, &w)),
+        code(store.replace_user(&by("globex"), &user.id, &w)),
         ErrorCode::UserNotFound
     );
 }
@@ -323,9 +340,9 @@ fn workspaces_are_isolated() {
 fn paging_follows_creation_order() {
     let (_dir, store) = seeded("paging");
     for name in ["u3", "u1", "u5", "u2", "u4"] {
-        store.create_user("acme", &write(name)).unwrap();
+        store.create_user(&by("acme"), &write(name)).unwrap();
     }
-    store.create_user("globex", &write("other")).unwrap();
+    store.create_user(&by("globex"), &write("other")).unwrap();
     let page = |offset, limit| {
         let q = UserQuery {
             offset,
@@ -377,7 +394,7 @@ fn limit_is_clamped_to_the_maximum() {
 #[test]
 fn invalid_writes_are_explained() {
     let (_dir, store) = seeded("invalid");
-    let message = |w: &UserWrite| store.create_user("acme", w).unwrap_err().to_string();
+    let message = |w: &UserWrite| store.create_user(&by("acme"), w).unwrap_err().to_string();
     assert_eq!(message(&write("  ")), "user_name must not be empty");
     assert_eq!(
         message(&write(&"x".repeat(257))),
@@ -385,7 +402,7 @@ fn invalid_writes_are_explained() {
     );
     assert_eq!(
         store
-            .create_user("acme", &write(&"é".repeat(256)))
+            .create_user(&by("acme"), &write(&"é".repeat(256)))
             .unwrap()
             .version,
         1
@@ -406,7 +423,7 @@ fn users_survive_a_reopen() {
     let (dir, store) = seeded("reopen");
     let mut w = write("ida@acme.test");
     w.emails = vec!["ida@acme.test".into()];
-    let user = store.create_user("acme", &w).unwrap();
+    let user = store.create_user(&by("acme"), &w).unwrap();
     drop(store);
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.get_user("acme", &user.id).unwrap(), user);

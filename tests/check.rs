@@ -1,1 +1,0 @@
-//! Being written: end-to-end tests for check.
