@@ -6,6 +6,13 @@
 //! endpoint). Concurrent requests that present the same new token share one
 //! verification (single flight); failures to verify are not cached, so an
 //! outage of the core does not poison the cache.
+//!
+//! Stale-if-error (off by default): when a verification fails, a *valid*
+//! verdict whose TTL ran out at most `stale_if_error` ago is served instead
+//! of the error. Only valid verdicts are kept for this, an invalid verdict
+//! or [`TokenCache::invalidate`] drops the token's stale copy, and stale
+//! verdicts are never put back in the cache: every request during the
+//! outage tries the verifier first.
 
 use std::fmt;
 use std::future::Future;
@@ -93,6 +100,9 @@ pub struct CacheOptions {
     pub negative_ttl: Duration,
     /// Maximum number of cached verdicts; bounds memory under a flood of random tokens.
     pub capacity: u64,
+    /// How long past `ttl` a valid verdict may still be served when the
+    /// verifier fails (the core is unreachable); zero disables it.
+    pub stale_if_error: Duration,
 }
 
 impl Default for CacheOptions {
@@ -101,6 +111,7 @@ impl Default for CacheOptions {
             ttl: Duration::from_secs(30),
             negative_ttl: Duration::from_secs(5),
             capacity: 100_000,
+            stale_if_error: Duration::ZERO,
         }
     }
 }
@@ -131,11 +142,15 @@ pub struct CacheStats {
     pub hits: std::sync::atomic::AtomicU64,
     /// Lookups that asked the verifier (one per single-flight group).
     pub misses: std::sync::atomic::AtomicU64,
+    /// Failed verifications answered with a stale valid verdict.
+    pub stale_served: std::sync::atomic::AtomicU64,
 }
 
 /// The verdict cache in front of a [`Verifier`].
 pub struct TokenCache<V: Verifier> {
     cache: Cache<TokenHash, Verdict>,
+    /// Valid verdicts, kept `ttl + stale_if_error`; `None` when that is off.
+    stale: Option<Cache<TokenHash, Arc<Introspection>>>,
     verifier: Arc<V>,
     stats: Arc<CacheStats>,
 }
@@ -144,6 +159,7 @@ impl<V: Verifier> Clone for TokenCache<V> {
     fn clone(&self) -> Self {
         Self {
             cache: self.cache.clone(),
+            stale: self.stale.clone(),
             verifier: self.verifier.clone(),
             stats: self.stats.clone(),
         }
@@ -160,15 +176,23 @@ impl<V: Verifier> TokenCache<V> {
                 negative_ttl: options.negative_ttl,
             })
             .build();
+        let stale = (!options.stale_if_error.is_zero()).then(|| {
+            Cache::builder()
+                .max_capacity(options.capacity)
+                .time_to_live(options.ttl.saturating_add(options.stale_if_error))
+                .build()
+        });
         Self {
             cache,
+            stale,
             verifier: Arc::new(verifier),
             stats: Arc::new(CacheStats::default()),
         }
     }
 
     /// The verdict for `token`, from the cache or from one verification
-    /// shared by every concurrent caller with the same token.
+    /// shared by every concurrent caller with the same token; when that
+    /// verification fails, a stale valid verdict if stale-if-error allows.
     pub async fn verify(&self, token: &str) -> Result<Verdict, Arc<V::Error>> {
         let key = TokenHash::of(token);
         if let Some(v) = self.cache.get(&key).await {
@@ -179,24 +203,62 @@ impl<V: Verifier> TokenCache<V> {
         }
         let verifier = self.verifier.clone();
         let stats = self.stats.clone();
-        self.cache
+        let stale = self.stale.clone();
+        let loaded = self
+            .cache
             .try_get_with(key, async move {
                 stats
                     .misses
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let answer = verifier.verify(token).await?;
                 Ok(match answer {
-                    Some(i) => Verdict::Valid(Arc::new(i)),
-                    None => Verdict::Invalid,
+                    Some(i) => {
+                        let i = Arc::new(i);
+                        if let Some(stale) = &stale {
+                            stale.insert(key, i.clone()).await;
+                        }
+                        Verdict::Valid(i)
+                    }
+                    None => {
+                        // A revoked token must not come back as a stale verdict.
+                        if let Some(stale) = &stale {
+                            stale.invalidate(&key).await;
+                        }
+                        Verdict::Invalid
+                    }
                 })
             })
-            .await
+            .await;
+        let error = match loaded {
+            Ok(verdict) => return Ok(verdict),
+            Err(e) => e,
+        };
+        let Some(identity) = self.stale_verdict(&key).await else {
+            return Err(error);
+        };
+        self.stats
+            .stale_served
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::warn!(
+            token = %key.short(),
+            error = %error,
+            "token verification failed; serving the last valid verdict (stale-if-error)"
+        );
+        Ok(Verdict::Valid(identity))
+    }
+
+    async fn stale_verdict(&self, key: &TokenHash) -> Option<Arc<Introspection>> {
+        self.stale.as_ref()?.get(key).await
     }
 
     /// Forgets the verdict for `token`, for example after the core refused a
     /// token the cache still thought valid.
     pub async fn invalidate(&self, token: &str) {
-        self.cache.invalidate(&TokenHash::of(token)).await;
+        let key = TokenHash::of(token);
+        self.cache.invalidate(&key).await;
+        if let Some(stale) = &self.stale {
+            stale.invalidate(&key).await;
+        }
     }
 
     /// Hit and miss counters.
@@ -215,5 +277,7 @@ impl<V: Verifier> TokenCache<V> {
     }
 }
 
+#[cfg(test)]
+mod stale_tests;
 #[cfg(test)]
 mod tests;

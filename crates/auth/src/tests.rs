@@ -97,6 +97,7 @@ async fn invalid_verdicts_expire_after_the_negative_ttl() {
         ttl: Duration::from_secs(60),
         negative_ttl: Duration::from_millis(150),
         capacity: 100,
+        stale_if_error: Duration::ZERO,
     };
     let (cache, calls, _) = cache(0, options);
     assert_eq!(cache.verify("bad").await.unwrap(), Verdict::Invalid);
