@@ -48,6 +48,17 @@ pub(super) fn check_app(
 ) {
     if let Some(message) = base_url_problem(&app.base_url, APP_URL_EXAMPLE) {
         problems.push(Problem::new("app.base_url", message));
+    } else if !app.base_url.starts_with("http://") {
+        // The app runs beside the sidecar (same pod or host); the proxy speaks
+        // plain HTTP to it, so `https://` would only fail later at start-up.
+        problems.push(Problem::new(
+            "app.base_url",
+            format!(
+                "'{}' must start with http://: the sidecar calls the app beside it over \
+                 plain HTTP (e.g. {APP_URL_EXAMPLE})",
+                app.base_url
+            ),
+        ));
     }
     let connect_ok = in_range(
         problems,

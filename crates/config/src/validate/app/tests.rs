@@ -45,6 +45,13 @@ fn app_base_url_follows_the_core_rules() {
         ["app.base_url: 'http://' has no host; write e.g. http://127.0.0.1:3000"]
     );
     assert_eq!(
+        with_app(|a| a.base_url = "https://127.0.0.1:3000".to_owned()),
+        [
+            "app.base_url: 'https://127.0.0.1:3000' must start with http://: the sidecar calls \
+             the app beside it over plain HTTP (e.g. http://127.0.0.1:3000)"
+        ]
+    );
+    assert_eq!(
         with_app(|a| a.base_url = "http://u:p@app".to_owned()),
         [
             "app.base_url: must not contain credentials (user:password@); secrets never go in \
