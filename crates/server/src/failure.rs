@@ -9,6 +9,8 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use serde_json::Value;
 
+use crate::core_gate::CoreBusy;
+
 /// Errors a response body may end with (a proxied stream can break).
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -25,13 +27,17 @@ pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {
 
 /// Seconds a client should wait before retrying when the core is unreachable.
 const RETRY_AFTER_UNAVAILABLE_SECS: u32 = 5;
+/// Seconds a client should wait before retrying when the core has as much
+/// work as `limits.core_max_concurrency` allows: a burst passes quickly.
+const RETRY_AFTER_BUSY_SECS: u32 = 1;
 
 /// A request that cannot be answered with success.
 #[derive(Debug)]
 pub(crate) enum Failure {
     /// The client's request is wrong (4xx): the detail says how to fix it.
     Client(ScimError),
-    /// The core failed or could not be reached (502/503/504).
+    /// The core failed, could not be reached or is at its concurrency cap
+    /// (429/502/503/504).
     Upstream {
         /// The SCIM error to answer with.
         error: ScimError,
@@ -43,6 +49,25 @@ pub(crate) enum Failure {
 impl From<ScimError> for Failure {
     fn from(e: ScimError) -> Self {
         Failure::Client(e)
+    }
+}
+
+impl From<CoreBusy> for Failure {
+    /// 429 with `Retry-After`: an upstream condition (the core's capacity),
+    /// not something the client did wrong.
+    fn from(busy: CoreBusy) -> Self {
+        tracing::warn!(
+            cap = busy.cap,
+            "core concurrency cap reached; answering 429"
+        );
+        Failure::Upstream {
+            error: ScimError::status(
+                429,
+                "the Ignite core API is busy with other requests; retry after the \
+                 Retry-After interval",
+            ),
+            retry_after: Some(RETRY_AFTER_BUSY_SECS),
+        }
     }
 }
 

@@ -6,9 +6,15 @@
 //! hands each request to the router, which sends the SCIM base path to
 //! [`scim`]: authenticate the bearer token through the verdict cache,
 //! require the Admin role, decode, translate, call the core, and answer
-//! `application/scim+json`.
+//! `application/scim+json`. Every other path goes, when an `app` section is
+//! configured, to the Ignite app (`proxy`): token validated (any role),
+//! identity in headers, bodies streamed both ways.
 
+pub mod admin;
+mod core_gate;
 mod failure;
+pub mod metrics;
+mod proxy;
 mod router;
 mod scim;
 mod serve;
@@ -20,6 +26,7 @@ use std::sync::Arc;
 use authsidecar_config::Config;
 use tokio::net::TcpListener;
 
+pub use proxy::AppSetupError;
 pub use serve::{RunningSidecar, spawn};
 pub use state::{AppState, CoreVerifier};
 
@@ -40,11 +47,16 @@ pub enum StartError {
     /// The core client could not be built.
     #[error("cannot set up the core client: {0}")]
     Core(#[from] authsidecar_core_client::CoreCallError),
+    /// The client for the Ignite app could not be built from `app`.
+    #[error("cannot set up the app passthrough: {0}")]
+    App(#[from] AppSetupError),
 }
 
-/// Loads TLS from the config's files, binds `config.listen` and serves.
+/// Loads TLS from the config's files, binds `config.listen` and serves. The
+/// certificate is reloaded on SIGHUP and when its files change (see
+/// [`RunningSidecar::cert_reloader`]).
 pub async fn start(config: &Config) -> Result<RunningSidecar, StartError> {
-    let tls = tls::server_config(&config.tls.cert_file, &config.tls.key_file)?;
+    let tls = tls::CertReloader::load(&config.tls.cert_file, &config.tls.key_file)?;
     let state = Arc::new(AppState::from_config(config)?);
     let listener = TcpListener::bind(config.listen)
         .await

@@ -11,14 +11,20 @@ use authsidecar_core_api::Introspection;
 use authsidecar_core_client::{CoreCallError, CoreClient, CoreClientOptions};
 use http::HeaderMap;
 
+use crate::StartError;
+use crate::admin::Readiness;
+use crate::core_gate::CoreGate;
 use crate::failure::{Failure, forbidden, unauthorized};
+use crate::metrics::{CoreCalls, MeteredCore, Metrics};
+use crate::proxy::AppProxy;
+use crate::serve::ListenerSettings;
 
 /// How long a workspace's role catalogue is reused before it is read again.
 const ROLE_CATALOGUE_TTL: Duration = Duration::from_secs(10);
 
 /// Asks the core's introspection endpoint who a token belongs to.
 #[derive(Debug, Clone)]
-pub struct CoreVerifier(pub CoreClient);
+pub struct CoreVerifier(pub(crate) MeteredCore);
 
 impl Verifier for CoreVerifier {
     type Error = CoreCallError;
@@ -32,8 +38,8 @@ impl Verifier for CoreVerifier {
 pub struct AppState {
     /// Where SCIM lives, e.g. `/api/v1/scim/v2`.
     pub(crate) scim_base_path: String,
-    /// The core API client.
-    pub(crate) core: CoreClient,
+    /// The core API client, every call measured.
+    pub(crate) core: MeteredCore,
     /// Verdicts per token hash.
     pub(crate) tokens: TokenCache<CoreVerifier>,
     /// Role catalogue per workspace.
@@ -46,30 +52,51 @@ pub struct AppState {
     pub(crate) filter_scan_cap: usize,
     /// Re-read and re-apply attempts after a version conflict.
     pub(crate) max_write_retries: u32,
+    /// `audit.redact`: attributes the core's audit trail shows as `[redacted]`.
+    pub(crate) audit_redact: Vec<String>,
+    /// The cap on SCIM requests working against the core at once.
+    pub(crate) core_gate: CoreGate,
+    /// Timeouts and limits of the HTTPS listener.
+    pub(crate) listener: ListenerSettings,
+    /// Counters and histograms for the admin listener's `/metrics`.
+    pub(crate) metrics: Metrics,
+    /// What the admin listener's `/readyz` answers.
+    pub(crate) readiness: Arc<Readiness>,
+    /// The Ignite app non-SCIM requests are passed to; `None` without an
+    /// `app` section (those requests get 404).
+    pub(crate) app: Option<AppProxy>,
 }
 
 impl AppState {
     /// Builds the state from a validated config.
-    pub fn from_config(config: &Config) -> Result<Self, CoreCallError> {
+    pub fn from_config(config: &Config) -> Result<Self, StartError> {
         let options = CoreClientOptions {
             connect_timeout: Duration::from_millis(config.core.connect_timeout_ms),
             request_timeout: Duration::from_millis(config.core.request_timeout_ms),
             pool_idle_timeout: Duration::from_millis(config.core.pool_idle_timeout_ms),
             max_idle_per_host: config.core.max_idle_per_host,
         };
-        let core = CoreClient::new(&config.core.base_url, &options)?;
+        let readiness = Arc::new(Readiness::default());
+        let core_calls = CoreCalls::default();
+        let core = MeteredCore::new(
+            CoreClient::new(&config.core.base_url, &options)?,
+            core_calls.clone(),
+            readiness.clone(),
+        );
         let tokens = TokenCache::new(
             CoreVerifier(core.clone()),
             authsidecar_auth::CacheOptions {
                 ttl: Duration::from_secs(config.auth.cache_ttl_secs),
                 negative_ttl: Duration::from_secs(config.auth.negative_ttl_secs),
                 capacity: config.auth.cache_capacity,
+                stale_if_error: config.auth.stale_if_error(),
             },
         );
         let roles = moka::future::Cache::builder()
             .max_capacity(10_000)
             .time_to_live(ROLE_CATALOGUE_TTL)
             .build();
+        let metrics = Metrics::new(&core_calls, tokens.clone());
         let role_mapping = config
             .roles
             .mapping
@@ -85,12 +112,28 @@ impl AppState {
             max_body_bytes: config.scim.max_body_bytes,
             filter_scan_cap: config.scim.filter_scan_cap,
             max_write_retries: config.scim.max_write_retries,
+            audit_redact: config.audit.redact.clone(),
+            core_gate: CoreGate::new(config.limits.core_max_concurrency),
+            listener: ListenerSettings::from_config(config),
+            metrics,
+            readiness,
+            app: config.app.as_ref().map(AppProxy::new).transpose()?,
         })
     }
 
     /// The token cache, for metrics and tests.
     pub fn token_cache(&self) -> &TokenCache<CoreVerifier> {
         &self.tokens
+    }
+
+    /// The metrics `/metrics` serves.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// What `/readyz` answers; shutdown starts by marking it draining.
+    pub fn readiness(&self) -> &Readiness {
+        &self.readiness
     }
 }
 

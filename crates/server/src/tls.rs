@@ -1,14 +1,26 @@
 //! TLS: the one place that chooses the crypto provider and builds rustls
-//! server configs. TLS 1.2 and 1.3 only (rustls implements nothing older),
-//! ALPN `h2` then `http/1.1`, certificates and keys from PEM files.
+//! server configs. TLS 1.2 and 1.3 only (rustls implements nothing older, so
+//! a TLS 1.0 or 1.1 ClientHello gets a `protocol_version` alert), ALPN `h2`
+//! then `http/1.1`, certificates and keys from PEM files.
+//!
+//! A listener's certificate is either fixed ([`server_config`]) or
+//! reloaded from its files while the sidecar runs ([`CertReloader`]): new
+//! handshakes get the new certificate, connections already open keep theirs.
+
+mod reload;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::ServerConfig;
 use rustls::crypto::CryptoProvider;
+use rustls::server::ResolvesServerCert;
+use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+pub(crate) use reload::watch_files;
+pub use reload::{CertReloader, ReloadOutcome};
 
 /// Why a certificate or key could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -54,8 +66,68 @@ pub fn install_default_provider() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
-/// Builds a server config from PEM files.
+/// Where a listener gets its certificate.
+#[derive(Debug, Clone)]
+pub enum ServerTls {
+    /// One certificate for the listener's whole life.
+    Fixed(Arc<ServerConfig>),
+    /// A certificate reloaded from its files on SIGHUP and when they change.
+    Reloading(Arc<CertReloader>),
+}
+
+impl ServerTls {
+    /// The rustls config handshakes use.
+    pub(crate) fn server_config(&self) -> Arc<ServerConfig> {
+        match self {
+            ServerTls::Fixed(config) => config.clone(),
+            ServerTls::Reloading(reloader) => reloader.server_config(),
+        }
+    }
+
+    /// The reloader, when the certificate is reloadable.
+    pub(crate) fn reloader(&self) -> Option<&Arc<CertReloader>> {
+        match self {
+            ServerTls::Fixed(_) => None,
+            ServerTls::Reloading(reloader) => Some(reloader),
+        }
+    }
+}
+
+impl From<Arc<ServerConfig>> for ServerTls {
+    fn from(config: Arc<ServerConfig>) -> Self {
+        ServerTls::Fixed(config)
+    }
+}
+
+impl From<Arc<CertReloader>> for ServerTls {
+    fn from(reloader: Arc<CertReloader>) -> Self {
+        ServerTls::Reloading(reloader)
+    }
+}
+
+/// Builds a server config with a fixed certificate from PEM files.
 pub fn server_config(cert_file: &Path, key_file: &Path) -> Result<Arc<ServerConfig>, TlsError> {
+    let key = load_certified_key(cert_file, key_file)?;
+    server_config_with(Arc::new(SingleCertAndKey::from(key)))
+}
+
+/// The listener's config around a certificate resolver: protocol versions,
+/// ALPN and provider are the same whatever serves the certificate.
+fn server_config_with(
+    resolver: Arc<dyn ResolvesServerCert>,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let mut config = ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| TlsError::Config(e.to_string()))?
+        .with_no_client_auth()
+        .with_cert_resolver(resolver);
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// Reads a PEM certificate chain and private key and checks that the key
+/// belongs to the chain's first certificate.
+fn load_certified_key(cert_file: &Path, key_file: &Path) -> Result<CertifiedKey, TlsError> {
     let chain = CertificateDer::pem_file_iter(cert_file)
         .map_err(|e| TlsError::Certificate {
             path: cert_file.to_owned(),
@@ -76,14 +148,8 @@ pub fn server_config(cert_file: &Path, key_file: &Path) -> Result<Arc<ServerConf
         path: key_file.to_owned(),
         reason: e.to_string(),
     })?;
-    let mut config = ServerConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| TlsError::Config(e.to_string()))?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .map_err(|e| TlsError::Config(e.to_string()))?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+    // Parses the key and compares its public half with the certificate's.
+    CertifiedKey::from_der(chain, key, &provider()).map_err(|e| TlsError::Config(e.to_string()))
 }
 
 /// A self-signed certificate written as PEM files, for `authsidecar dev`.

@@ -5,6 +5,7 @@
 //! size cap, JSON), run the handler (which talks to the core), and shape
 //! the answer as `application/scim+json`.
 
+mod audit;
 mod roles;
 mod users;
 
@@ -27,6 +28,12 @@ pub(crate) async fn handle(
     req: Request<Incoming>,
     rest: &str,
 ) -> Response<Body> {
+    // One permit of `limits.core_max_concurrency` for the whole request:
+    // authentication and the handler both call the core (see core_gate.rs).
+    let _core_permit = match state.core_gate.try_enter() {
+        Ok(permit) => permit,
+        Err(busy) => return Failure::from(busy).into_response(),
+    };
     match dispatch(&state, req, rest).await {
         Ok(r) => r,
         Err(f) => f.into_response(),
@@ -45,11 +52,19 @@ async fn dispatch(
     let method = req.method().clone();
     let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     let preconditions = users::Preconditions::from_headers(req.headers());
+    // The router has replaced a missing or unusable X-Request-Id with its own.
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     let ctx = users::Ctx {
         state,
         caller: &caller,
         base: &base,
         query: query.as_deref(),
+        request_id: &request_id,
         preconditions,
     };
     match (&method, segments.as_slice()) {
@@ -73,6 +88,8 @@ async fn dispatch(
             users::patch(&ctx, id, &body).await
         }
         (&Method::DELETE, ["Users", id]) => users::delete(&ctx, id).await,
+        // Not a SCIM resource type: the audit trail, for admins (see audit.rs).
+        (&Method::GET, ["AuditEvents"]) => audit::list(&ctx).await,
         (&Method::GET, ["ServiceProviderConfig"]) => Ok(scim_json(
             StatusCode::OK,
             &schema::service_provider_config(&base),
@@ -110,7 +127,8 @@ async fn dispatch(
             | ["ResourceTypes"]
             | ["ResourceTypes", _]
             | ["Schemas"]
-            | ["Schemas", _],
+            | ["Schemas", _]
+            | ["AuditEvents"],
         ) => Err(ScimError::status(
             405,
             format!("{method} is not supported on {}", req_path(rest)),

@@ -5,9 +5,13 @@
 //! active, e-mails, roles) in the core's own columns. Writes are guarded by
 //! the version read: on a conflict the handler re-reads and re-applies, so
 //! concurrent PATCHes never lose each other's changes.
+//!
+//! Every write tells the core the request id, the SCIM operation and the
+//! `audit.redact` list ([`WriteContext`]), so the core's audit event names
+//! what the client asked for; the core refuses a write it cannot record.
 
-use authsidecar_core_api::{ErrorCode, User, UserQuery, UserWrite};
-use authsidecar_core_client::CoreCallError;
+use authsidecar_core_api::{AuditOperation, ErrorCode, User, UserQuery, UserWrite};
+use authsidecar_core_client::{CoreCallError, WriteContext};
 use authsidecar_scim::ScimError;
 use authsidecar_scim::filter::Filter;
 use authsidecar_scim::list::{ListQuery, list_response, parse_projection};
@@ -33,6 +37,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) base: &'a str,
     /// The raw query string.
     pub(crate) query: Option<&'a str>,
+    /// The request id the router settled on (`X-Request-Id`).
+    pub(crate) request_id: &'a str,
     /// `If-Match` / `If-None-Match` (RFC 7644 §3.14).
     pub(crate) preconditions: Preconditions,
 }
@@ -44,6 +50,13 @@ pub(crate) struct Preconditions {
     if_match: Option<Option<Vec<u64>>>,
     /// `If-None-Match`, likewise.
     if_none_match: Option<Option<Vec<u64>>>,
+}
+
+impl Ctx<'_> {
+    /// What a write of `operation` tells the core for its audit event.
+    fn write_context(&self, operation: AuditOperation) -> WriteContext {
+        WriteContext::new(self.request_id, operation).with_redact(&self.state.audit_redact)
+    }
 }
 
 impl Preconditions {
@@ -249,7 +262,11 @@ pub(super) async fn create(ctx: &Ctx<'_>, body: &Value) -> Result<Response<Body>
     let user = ctx
         .state
         .core
-        .create_user(&ctx.caller.token, &write)
+        .create_user(
+            &ctx.caller.token,
+            &ctx.write_context(AuditOperation::Create),
+            &write,
+        )
         .await
         .map_err(|e| Failure::from_core(e, "the new user"))?;
     tracing::info!(user = %user.id, workspace = %ctx.caller.workspace(), "user created");
@@ -267,7 +284,7 @@ pub(super) async fn replace(
     body: &Value,
 ) -> Result<Response<Body>, Failure> {
     let resource = resource::normalize_user(body)?;
-    write_with_retries(ctx, id, "replace", |_| Ok(resource.clone())).await
+    write_with_retries(ctx, id, AuditOperation::Replace, |_| Ok(resource.clone())).await
 }
 
 /// `PATCH /Users/{id}` (RFC 7644 §3.5.2): all operations or none.
@@ -277,7 +294,10 @@ pub(super) async fn patch(
     body: &Value,
 ) -> Result<Response<Body>, Failure> {
     let request = PatchRequest::parse(body)?;
-    write_with_retries(ctx, id, "patch", |current| patch::apply(current, &request)).await
+    write_with_retries(ctx, id, AuditOperation::Patch, |current| {
+        patch::apply(current, &request)
+    })
+    .await
 }
 
 /// `DELETE /Users/{id}` (RFC 7644 §3.6).
@@ -296,7 +316,11 @@ pub(super) async fn delete(ctx: &Ctx<'_>, id: &str) -> Result<Response<Body>, Fa
     }
     ctx.state
         .core
-        .delete_user(&ctx.caller.token, id)
+        .delete_user(
+            &ctx.caller.token,
+            &ctx.write_context(AuditOperation::Delete),
+            id,
+        )
         .await
         .map_err(|e| Failure::from_core(e, &format!("user {id}")))?;
     tracing::info!(user = %id, workspace = %ctx.caller.workspace(), "user deleted");
@@ -309,10 +333,12 @@ pub(super) async fn delete(ctx: &Ctx<'_>, id: &str) -> Result<Response<Body>, Fa
 async fn write_with_retries(
     ctx: &Ctx<'_>,
     id: &str,
-    action: &str,
+    operation: AuditOperation,
     compute: impl Fn(&Resource) -> Result<Resource, ScimError>,
 ) -> Result<Response<Body>, Failure> {
     let what = format!("user {id}");
+    let audit = ctx.write_context(operation);
+    let action = operation.as_str();
     let mut attempt = 0;
     loop {
         let current = ctx
@@ -327,7 +353,7 @@ async fn write_with_retries(
         match ctx
             .state
             .core
-            .update_user(&ctx.caller.token, id, &write)
+            .update_user(&ctx.caller.token, &audit, id, &write)
             .await
         {
             Ok(user) => {

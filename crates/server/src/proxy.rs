@@ -1,0 +1,303 @@
+//! The passthrough to the Ignite app: every request outside the SCIM base
+//! path is forwarded to `app.base_url` (the admin listener is a separate
+//! socket and never reaches here).
+//!
+//! One request, in phases:
+//!
+//! 1. route (in `router.rs`) on the raw path: [`path::access`] refuses
+//!    paths a backend would read differently (dot segments, encoded SCIM
+//!    paths) and tells public paths (`app.public_paths`) from protected ones;
+//! 2. authenticate, protected paths only: any valid token, any role
+//!    ([`authenticate`]);
+//! 3. rewrite the headers ([`headers`]): hop-by-hop out, forwarding headers,
+//!    identity headers replaced by the validated identity;
+//! 4. send over a pooled keep-alive HTTP/1.1 connection, the client's body
+//!    streamed as it arrives; 504 if the app's response headers do not come
+//!    within `app.request_timeout_ms`, 502 if it cannot be reached or drops
+//!    the exchange;
+//! 5. answer with the app's status and headers (hop-by-hop removed) and its
+//!    body streamed back as it arrives.
+//!
+//! Decisions:
+//!
+//! - The errors the sidecar answers itself on these paths (400, 401, 502,
+//!   504) have the same JSON body as SCIM errors (`schemas`, `status`,
+//!   `detail`, `application/scim+json`): one error shape on the listener,
+//!   made in one place (`failure.rs`). Details never name the app's address.
+//! - No retries at all, not even of an idempotent request after a connect
+//!   error: a refused connection to an app beside the sidecar means it is
+//!   down, and a second try at once would fail the same way. hyper-util's
+//!   "resend on a pooled connection found closed" is off too, so no request
+//!   is ever sent twice; keep `app.pool_idle_timeout_ms` below the app's own
+//!   keep-alive timeout so the pool does not hand out connections the app
+//!   has closed.
+//! - `Host` is the app's own authority (its virtual host, as in
+//!   `app.base_url`); the client's host goes in `X-Forwarded-Host`.
+//! - Only `http://` apps: the app runs beside the sidecar, on loopback or
+//!   inside the pod, and the sidecar carries no trust roots for calling out
+//!   over TLS. An `https://` base URL is refused at start-up.
+//! - Upgrades (WebSocket) are not supported: `Upgrade` is hop-by-hop and
+//!   removed, so the app answers the request as a plain one.
+
+mod headers;
+mod path;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use authsidecar_auth::bearer_token;
+use authsidecar_config::AppConfig;
+use authsidecar_core_api::Introspection;
+use authsidecar_scim::ScimError;
+use http::header::{InvalidHeaderName, InvalidHeaderValue};
+use http::request::Parts;
+use http::uri::{Authority, Scheme};
+use http::{HeaderMap, HeaderValue, Request, Response, Uri, Version, header};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+pub(crate) use path::Access;
+
+use crate::failure::{Body, BoxError, Failure, unauthorized};
+use crate::router::ClientAddr;
+use crate::state::{self, AppState};
+
+/// Seconds a client should wait before retrying when the app is unreachable
+/// (a restarting app pod).
+const RETRY_AFTER_UNREACHABLE_SECS: u32 = 5;
+
+/// Why the client for the app cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum AppSetupError {
+    /// `app.base_url` is not an absolute `http://` URL.
+    #[error("app.base_url '{url}' cannot be used: {reason}")]
+    BaseUrl {
+        /// The configured URL.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An identity header name is not a valid header name.
+    #[error("app.identity_headers: {0}")]
+    HeaderName(#[from] InvalidHeaderName),
+}
+
+/// Why one request could not be passed to the app.
+#[derive(Debug, thiserror::Error)]
+enum ForwardError {
+    /// No connection to the app (refused, connect timeout, DNS).
+    #[error("app unreachable: {0:?}")]
+    Unreachable(hyper_util::client::legacy::Error),
+    /// Connected, but the response headers did not come in time.
+    #[error("app sent no response headers within {0:?}")]
+    Timeout(Duration),
+    /// The app closed or broke the connection before a complete response head.
+    #[error("app exchange failed: {0:?}")]
+    Exchange(hyper_util::client::legacy::Error),
+    /// The validated identity holds a byte a header value cannot carry.
+    #[error("identity is not a valid header value: {0}")]
+    Identity(#[from] InvalidHeaderValue),
+    /// The app URI for this request target could not be built.
+    #[error("cannot build the app URI: {0}")]
+    Uri(#[from] http::Error),
+}
+
+impl From<ForwardError> for Failure {
+    fn from(e: ForwardError) -> Self {
+        let upstream = |status, detail: &str, retry_after| Failure::Upstream {
+            error: ScimError::status(status, detail),
+            retry_after,
+        };
+        match e {
+            ForwardError::Unreachable(_) => upstream(
+                502,
+                "the Ignite app is unreachable; retry later",
+                Some(RETRY_AFTER_UNREACHABLE_SECS),
+            ),
+            ForwardError::Timeout(_) => {
+                upstream(504, "the Ignite app did not answer in time", None)
+            }
+            ForwardError::Exchange(_) => upstream(
+                502,
+                "the Ignite app closed the connection without a complete answer",
+                None,
+            ),
+            ForwardError::Identity(_) => upstream(
+                502,
+                "the identity the Ignite core gave for this token cannot be passed to the app",
+                None,
+            ),
+            ForwardError::Uri(_) => Failure::Client(ScimError::status(
+                400,
+                "the request target cannot be forwarded to the Ignite app",
+            )),
+        }
+    }
+}
+
+/// The pooled HTTP client for the app and the rules of forwarding to it.
+pub(crate) struct AppProxy {
+    client: Client<HttpConnector, Incoming>,
+    /// Scheme and authority of `app.base_url`.
+    scheme: Scheme,
+    authority: Authority,
+    /// The path of `app.base_url` without a trailing `/` (often empty).
+    prefix: String,
+    request_timeout: Duration,
+    public_paths: Vec<String>,
+    rules: headers::RequestRules,
+}
+
+impl AppProxy {
+    /// Builds the client from the `app` section.
+    pub(crate) fn new(config: &AppConfig) -> Result<Self, AppSetupError> {
+        let bad = |reason: &str| AppSetupError::BaseUrl {
+            url: config.base_url.clone(),
+            reason: reason.to_owned(),
+        };
+        let uri: Uri = config
+            .base_url
+            .parse()
+            .map_err(|_| bad("it is not a URL; write e.g. http://127.0.0.1:3000"))?;
+        let parts = uri.into_parts();
+        let scheme = parts
+            .scheme
+            .ok_or_else(|| bad("it has no http:// scheme"))?;
+        if scheme != Scheme::HTTP {
+            return Err(bad(
+                "the sidecar calls the app over plain http:// (the app runs beside it); \
+                 point it at the app's plain-HTTP port",
+            ));
+        }
+        let authority = parts.authority.ok_or_else(|| bad("it has no host"))?;
+        let prefix = parts
+            .path_and_query
+            .map(|p| p.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(config.connect_timeout()));
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(config.pool_idle_timeout())
+            .pool_max_idle_per_host(config.max_idle_per_host)
+            .pool_timer(TokioTimer::new())
+            .retry_canceled_requests(false)
+            .build(connector);
+        Ok(Self {
+            client,
+            scheme,
+            authority,
+            prefix,
+            request_timeout: config.request_timeout(),
+            public_paths: config.public_paths.clone(),
+            rules: headers::RequestRules {
+                identity: headers::IdentityHeaders::new(&config.identity_headers)?,
+                forward_authorization: config.forward_authorization,
+            },
+        })
+    }
+
+    /// Whether the raw `path` (not under the SCIM base path) may be
+    /// forwarded, and whether it needs a token; a refusal is a 400.
+    pub(crate) fn access(&self, path: &str, scim_base: &str) -> Result<Access, Failure> {
+        path::access(path, &self.public_paths, scim_base)
+            .map_err(|e| Failure::Client(ScimError::status(400, e.to_string())))
+    }
+
+    /// Forwards `req` to the app; `who` is the validated identity (`None` on
+    /// public paths). Answers the app's response, or the error in its place.
+    pub(crate) async fn forward(
+        &self,
+        req: Request<Incoming>,
+        who: Option<&Introspection>,
+    ) -> Response<Body> {
+        match self.try_forward(req, who).await {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::warn!(error = %e, "passthrough to the app failed");
+                Failure::from(e).into_response()
+            }
+        }
+    }
+
+    async fn try_forward(
+        &self,
+        req: Request<Incoming>,
+        who: Option<&Introspection>,
+    ) -> Result<Response<Body>, ForwardError> {
+        let (mut parts, body) = req.into_parts();
+        let client = client_view(&parts);
+        self.rules.apply(&mut parts.headers, client, who)?;
+        parts.uri = self.app_uri(&parts.uri)?;
+        // h2 clients too: the app is spoken to over HTTP/1.1.
+        parts.version = Version::HTTP_11;
+        parts.extensions = http::Extensions::new();
+        let sent = self.client.request(Request::from_parts(parts, body));
+        let response = match tokio::time::timeout(self.request_timeout, sent).await {
+            Err(_) => return Err(ForwardError::Timeout(self.request_timeout)),
+            Ok(Err(e)) if e.is_connect() => return Err(ForwardError::Unreachable(e)),
+            Ok(Err(e)) => return Err(ForwardError::Exchange(e)),
+            Ok(Ok(response)) => response,
+        };
+        let (mut parts, body) = response.into_parts();
+        headers::remove_hop_by_hop(&mut parts.headers);
+        let body = body.map_err(|e| Box::new(e) as BoxError).boxed();
+        Ok(Response::from_parts(parts, body))
+    }
+
+    /// The app's URI for a client request: the base URL's path prefix, then
+    /// the client's path and query exactly as received.
+    fn app_uri(&self, client_uri: &Uri) -> Result<Uri, http::Error> {
+        let target = client_uri.path_and_query().map_or("/", |p| p.as_str());
+        Uri::builder()
+            .scheme(self.scheme.clone())
+            .authority(self.authority.clone())
+            .path_and_query(format!("{}{target}", self.prefix))
+            .build()
+    }
+}
+
+/// Who sent the request: the peer address the listener recorded, and the
+/// host the client addressed (`Host`, or the h2 `:authority`).
+fn client_view(parts: &Parts) -> headers::ClientView {
+    let host = parts.headers.get(header::HOST).cloned().or_else(|| {
+        parts
+            .uri
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    });
+    headers::ClientView {
+        ip: parts.extensions.get::<ClientAddr>().map(|a| a.0.ip()),
+        host,
+    }
+}
+
+/// Authenticates a request for the app: any valid token, any role. The 401
+/// details speak to an app client rather than to Entra's provisioning log.
+pub(crate) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Arc<Introspection>, Failure> {
+    match state::authenticate(state, headers).await {
+        Ok(caller) => Ok(caller.identity),
+        Err(Failure::Client(e)) if e.status == 401 => {
+            Err(Failure::Client(unauthorized(&unauthorized_detail(headers))))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+fn unauthorized_detail(headers: &HeaderMap) -> String {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or(""));
+    match bearer_token(header) {
+        Err(e) => e.to_string(),
+        Ok(_) => "the Ignite API token is not valid (unknown, expired or revoked); send \
+                  'Authorization: Bearer <Ignite API token>' with a current token"
+            .to_owned(),
+    }
+}
