@@ -1,6 +1,8 @@
 //! The `authsidecar` binary: parses the command line, sets up tracing and
 //! the crypto provider, and runs one of the modes until a signal.
 
+mod audit_cmd;
+mod check;
 mod cli;
 mod modes;
 

@@ -1,12 +1,21 @@
 //! The modes: `dev`, `core`, `run`, `check-config`.
+//!
+//! `dev` and `run` stop the same way on SIGTERM or Ctrl-C: `/readyz` turns
+//! 503 at once, the sidecar keeps serving for `lifecycle.drain_secs` (so
+//! load balancers notice and stop sending), then it stops accepting and
+//! gives requests in flight `lifecycle.shutdown_deadline_secs` to finish.
+//! A second signal during the drain cuts it short.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use authsidecar_config::{Config, LogFormat};
+use authsidecar_config::{AppConfig, Config, LifecycleConfig, LogFormat};
 use authsidecar_local_core::{Seed, Store};
+use authsidecar_server::admin::{self, AdminServer};
+use authsidecar_server::{RunningSidecar, StartError};
 use tokio::net::TcpListener;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::cli::Command;
 
@@ -25,9 +34,21 @@ pub(crate) async fn run(command: Command) -> Result<(), Failed> {
             data,
             seed,
             core_listen,
+            admin,
+            drain_secs,
+            app,
         } => {
             init_tracing(LogFormat::Plain, "info");
-            dev(listen, &data, seed.as_deref(), core_listen).await
+            let lifecycle = LifecycleConfig {
+                drain_secs,
+                ..LifecycleConfig::default()
+            };
+            let listeners = DevListeners {
+                sidecar: listen,
+                core: core_listen,
+                admin,
+            };
+            dev(listeners, &data, seed.as_deref(), lifecycle, app).await
         }
         Command::Core { listen, data, seed } => {
             init_tracing(LogFormat::Plain, "info");
@@ -43,6 +64,8 @@ pub(crate) async fn run(command: Command) -> Result<(), Failed> {
             println!("{}: ok", config.display());
             Ok(())
         }
+        Command::Check(args) => crate::check::run(args).await,
+        Command::Audit(args) => crate::audit_cmd::run(args).await,
     }
 }
 
@@ -102,46 +125,111 @@ async fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener, Failed> {
     })
 }
 
+/// Where `dev`'s listeners bind.
+struct DevListeners {
+    sidecar: SocketAddr,
+    core: SocketAddr,
+    admin: Option<SocketAddr>,
+}
+
 async fn dev(
-    listen: SocketAddr,
+    listen: DevListeners,
     data: &Path,
     seed: Option<&Path>,
-    core_listen: SocketAddr,
+    lifecycle: LifecycleConfig,
+    app: Option<String>,
 ) -> Result<(), Failed> {
+    let signals = Signals::register();
     let (store, minted) = open_store(data, seed)?;
-    let (core_addr, core) = spawn_core(store, core_listen).await?;
+    let (core_addr, core) = spawn_core(store, listen.core).await?;
     let cert = authsidecar_server::tls::ensure_self_signed(data, &[])
         .map_err(|e| Failed::Runtime(e.to_string()))?;
     // The sidecar calls the local core over HTTP with the production client.
-    let config = Config::for_dev(
-        listen,
+    let mut config = Config::for_dev(
+        listen.sidecar,
         cert.cert_file.clone(),
         cert.key_file.clone(),
         format!("http://{core_addr}"),
     );
-    let tls = authsidecar_server::tls::server_config(&cert.cert_file, &cert.key_file)
+    config.admin.listen = listen.admin;
+    config.lifecycle = lifecycle;
+    config.app = app.map(AppConfig::new);
+    // Reloadable, like `run`: SIGHUP and file changes swap the certificate.
+    let tls = authsidecar_server::tls::CertReloader::load(&cert.cert_file, &cert.key_file)
         .map_err(|e| Failed::Runtime(e.to_string()))?;
-    let state = authsidecar_server::AppState::from_config(&config)
-        .map_err(|e| Failed::Runtime(e.to_string()))?;
-    let listener = bind(listen, "sidecar").await?;
+    let state = authsidecar_server::AppState::from_config(&config).map_err(|e| match e {
+        // A bad --app URL is the caller's to fix (exit 64).
+        StartError::App(e) => Failed::Usage(format!("--app: {e}")),
+        e => Failed::Runtime(e.to_string()),
+    })?;
+    let listener = bind(listen.sidecar, "sidecar").await?;
     let addr = listener
         .local_addr()
         .map_err(|e| Failed::Runtime(e.to_string()))?;
     let sidecar = authsidecar_server::spawn(Arc::new(state), tls, listener)
         .map_err(|e| Failed::Runtime(e.to_string()))?;
-    print_banner(
+    let admin = start_admin(&sidecar, &config).await?;
+    print_banner(&Banner {
         addr,
-        &config.scim.base_path,
-        &cert.cert_file,
+        base_path: &config.scim.base_path,
+        cert: &cert.cert_file,
         data,
-        minted.as_deref(),
-        core_addr,
-    );
-    wait_for_signal().await;
-    tracing::info!("stopping");
-    sidecar.shutdown().await;
+        token: minted.as_deref(),
+        core: core_addr,
+        admin: admin.as_ref().map(AdminServer::local_addr),
+        app: config.app.as_ref().map(|a| a.base_url.as_str()),
+    });
+    serve_until_signal(signals, sidecar, admin, &config.lifecycle).await;
+    // The core stops last: every request the sidecar finished has reached it.
     stop_core(core).await;
     Ok(())
+}
+
+/// Starts the admin listener when `admin.listen` is set.
+async fn start_admin(
+    sidecar: &RunningSidecar,
+    config: &Config,
+) -> Result<Option<AdminServer>, Failed> {
+    let Some(addr) = config.admin.listen else {
+        return Ok(None);
+    };
+    admin::start(sidecar.state().clone(), addr)
+        .await
+        .map(Some)
+        .map_err(|e| {
+            Failed::Runtime(format!(
+                "{e} (for the admin listener; is another process using it?)"
+            ))
+        })
+}
+
+/// Serves until SIGTERM or Ctrl-C, then drains and stops (see the module
+/// docs); the admin listener stops last so `/readyz` answers throughout.
+async fn serve_until_signal(
+    mut signals: Signals,
+    sidecar: RunningSidecar,
+    admin: Option<AdminServer>,
+    lifecycle: &LifecycleConfig,
+) {
+    signals.next().await;
+    sidecar.state().readiness().start_draining();
+    tracing::info!(
+        drain_secs = lifecycle.drain_secs,
+        "stopping: readiness is false, still serving while load balancers notice"
+    );
+    tokio::select! {
+        () = tokio::time::sleep(lifecycle.drain()) => {}
+        () = signals.next() => tracing::info!("second signal: drain cut short"),
+    }
+    tracing::info!(
+        deadline_secs = lifecycle.shutdown_deadline_secs,
+        "stopping: no longer accepting, finishing requests in flight"
+    );
+    sidecar.shutdown().await;
+    if let Some(admin) = admin {
+        admin.shutdown().await;
+    }
+    tracing::info!("stopped");
 }
 
 async fn spawn_core(
@@ -164,14 +252,29 @@ async fn stop_core(core: authsidecar_local_core::ShutdownHandle) {
     }
 }
 
-fn print_banner(
+/// What `dev` prints once its listeners are up.
+struct Banner<'a> {
     addr: SocketAddr,
-    base_path: &str,
-    cert: &Path,
-    data: &Path,
-    token: Option<&str>,
+    base_path: &'a str,
+    cert: &'a Path,
+    data: &'a Path,
+    token: Option<&'a str>,
     core: SocketAddr,
-) {
+    admin: Option<SocketAddr>,
+    app: Option<&'a str>,
+}
+
+fn print_banner(b: &Banner<'_>) {
+    let Banner {
+        addr,
+        base_path,
+        cert,
+        data,
+        token,
+        core,
+        admin,
+        app,
+    } = *b;
     let base = format!("https://{addr}{base_path}");
     println!("authsidecar dev is running (Ctrl-C stops it)");
     println!("  SCIM base URL : {base}");
@@ -183,6 +286,12 @@ fn print_banner(
         "  local core    : http://{core} (data in {})",
         data.display()
     );
+    if let Some(admin) = admin {
+        println!("  admin         : http://{admin} (/healthz /readyz /metrics)");
+    }
+    if let Some(app) = app {
+        println!("  Ignite app    : {app} (every other path, with a valid token)");
+    }
     match token {
         Some(t) => {
             let file: PathBuf = data.join("dev-admin-token");
@@ -203,46 +312,80 @@ fn print_banner(
 }
 
 async fn core(listen: SocketAddr, data: &Path, seed: Option<&Path>) -> Result<(), Failed> {
+    let mut signals = Signals::register();
     let (store, minted) = open_store(data, seed)?;
     let (addr, core) = spawn_core(store, listen).await?;
     println!("authsidecar core is listening on http://{addr}");
     if let Some(t) = minted {
         println!("  admin token : {t} (workspace 'default')");
     }
-    wait_for_signal().await;
+    signals.next().await;
     stop_core(core).await;
     Ok(())
 }
 
 async fn production(config: &Config) -> Result<(), Failed> {
+    let signals = Signals::register();
     let sidecar = authsidecar_server::start(config)
         .await
         .map_err(|e| Failed::Runtime(e.to_string()))?;
+    let admin = start_admin(&sidecar, config).await?;
+    let admin_addr = admin
+        .as_ref()
+        .map_or_else(|| "off".to_owned(), |a| a.local_addr().to_string());
     tracing::info!(
         listen = %sidecar.local_addr(),
+        admin = %admin_addr,
         scim = %config.scim.base_path,
         core = %config.core.base_url,
+        app = %config.app.as_ref().map_or("off", |a| a.base_url.as_str()),
         cache_ttl_secs = config.auth.cache_ttl_secs,
         "authsidecar started"
     );
-    wait_for_signal().await;
-    tracing::info!("stopping");
-    sidecar.shutdown().await;
+    serve_until_signal(signals, sidecar, admin, &config.lifecycle).await;
     Ok(())
 }
 
-/// Ctrl-C or SIGTERM.
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+/// SIGTERM and Ctrl-C (SIGINT). Registered before the listeners announce
+/// themselves, so a signal sent right after the banner is not lost (and
+/// does not kill the process with the default action).
+struct Signals {
+    term: Option<Signal>,
+    interrupt: Option<Signal>,
+}
+
+impl Signals {
+    fn register() -> Self {
+        let register = |kind: SignalKind, name: &str| match signal(kind) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for {name}");
+                None
+            }
+        };
+        Self {
+            term: register(SignalKind::terminate(), "SIGTERM"),
+            interrupt: register(SignalKind::interrupt(), "SIGINT"),
+        }
+    }
+
+    /// Waits for the next SIGTERM or SIGINT.
+    async fn next(&mut self) {
+        tokio::select! {
+            () = next_of(&mut self.term) => {}
+            () = next_of(&mut self.interrupt) => {}
+        }
+    }
+}
+
+async fn next_of(signal: &mut Option<Signal>) {
+    match signal {
+        Some(s) => {
+            if s.recv().await.is_none() {
+                // The signal driver is gone; no signal will come this way.
+                std::future::pending::<()>().await;
             }
         }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
+        None => std::future::pending::<()>().await,
     }
 }
