@@ -4,18 +4,16 @@
 //! `{base}/AuditEvents` lists them for admins of the workspace only.
 #![allow(clippy::unwrap_used)]
 
-use authsidecar_e2e::{ADMIN, Harness, OTHER, Resp, VIEWER, rand_hex};
+use authsidecar_e2e::{ADMIN, Harness, OTHER, PATCH_OP, Resp, USER, VIEWER, rand_hex};
 use authsidecar_local_core::token_id;
 use serde_json::{Value, json};
 
-const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const REDACTED: &str = "[redacted]";
 
 /// A user with personal data in `name` and `emails`.
 fn person(user_name: &str, email: &str) -> Value {
     json!({
-        "schemas": [CORE],
+        "schemas": [USER],
         "userName": user_name,
         "externalId": format!("ext-{user_name}"),
         "active": true,
@@ -110,7 +108,7 @@ async fn an_entra_lifecycle_is_recorded_and_listed_for_admins_only() {
     )
     .await;
     assert_eq!(created.status, 201, "body: {}", created.body);
-    let user = created.body["id"].as_str().unwrap().to_owned();
+    let user = created.id();
     let legacy_disable = json!([{ "op": "Replace", "path": "active", "value": "False" }]);
     patch(&h, &user, &rid("disable"), legacy_disable).await;
     let role_add = json!([{ "op": "Add", "path": "roles", "value": [{ "value": "Buyer" }] }]);

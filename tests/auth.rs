@@ -2,22 +2,21 @@
 //! (403) and workspace isolation (404), through the real sidecar and core.
 #![allow(clippy::unwrap_used)]
 
-use authsidecar_e2e::{ADMIN, Harness, OTHER, VIEWER, rand_hex};
-use serde_json::json;
+use authsidecar_e2e::{ADMIN, Harness, OTHER, Resp, VIEWER, filter_path_plus, rand_hex, user};
 
-fn user(name: &str) -> serde_json::Value {
-    json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-        "userName": name,
-        "active": true
-    })
+/// `method path` with `token` instead of the admin's.
+async fn send_as(h: &Harness, token: &str, method: &str, path: &str) -> Resp {
+    h.req(method, path).token(Some(token)).send().await
 }
 
-fn filter_path(user_name: &str) -> String {
-    format!(
-        "/Users?filter=userName+eq+%22{}%22",
-        user_name.replace('@', "%40")
-    )
+/// Creates the user `{local}-RAND@example.test` as admin, then tries to
+/// delete it with `token`; returns the user's id and that answer.
+async fn create_then_delete_as(h: &Harness, local: &str, token: &str) -> (String, Resp) {
+    let id = h
+        .create(user(&format!("{local}-{}@example.test", rand_hex())))
+        .await;
+    let r = send_as(h, token, "DELETE", &format!("/Users/{id}")).await;
+    (id, r)
 }
 
 /// auth.missing-token-401
@@ -42,19 +41,11 @@ async fn missing_token_is_401_with_a_bearer_challenge() {
 #[tokio::test]
 async fn unknown_token_is_401_with_a_bearer_challenge() {
     let h = Harness::start().await;
-    let r = h
-        .req("GET", "/Users")
-        .token(Some("garbage-token-xyz"))
-        .send()
-        .await;
+    let r = send_as(&h, "garbage-token-xyz", "GET", "/Users").await;
     r.assert_error(401, None);
     assert!(r.header("www-authenticate").starts_with("Bearer"));
     // A second try is answered from the negative cache the same way.
-    let r = h
-        .req("GET", "/Users")
-        .token(Some("garbage-token-xyz"))
-        .send()
-        .await;
+    let r = send_as(&h, "garbage-token-xyz", "GET", "/Users").await;
     r.assert_error(401, None);
     h.shutdown().await;
 }
@@ -78,7 +69,7 @@ async fn bearer_scheme_is_case_insensitive() {
 #[tokio::test]
 async fn non_admin_token_gets_403() {
     let h = Harness::start().await;
-    let r = h.req("GET", "/Users").token(Some(VIEWER)).send().await;
+    let r = send_as(&h, VIEWER, "GET", "/Users").await;
     r.assert_error(403, None);
     assert!(r.body["detail"].as_str().unwrap().contains("Admin"));
     h.shutdown().await;
@@ -96,7 +87,7 @@ async fn non_admin_token_cannot_create() {
         .send()
         .await;
     r.assert_error(403, None);
-    let r = h.get(&filter_path(&name)).await;
+    let r = h.get(&filter_path_plus("userName", &name)).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["totalResults"], 0);
     h.shutdown().await;
@@ -106,14 +97,7 @@ async fn non_admin_token_cannot_create() {
 #[tokio::test]
 async fn non_admin_token_cannot_delete() {
     let h = Harness::start().await;
-    let id = h
-        .create(user(&format!("d-{}@example.test", rand_hex())))
-        .await;
-    let r = h
-        .req("DELETE", &format!("/Users/{id}"))
-        .token(Some(VIEWER))
-        .send()
-        .await;
+    let (id, r) = create_then_delete_as(&h, "d", VIEWER).await;
     r.assert_error(403, None);
     assert_eq!(h.get(&format!("/Users/{id}")).await.status, 200);
     h.shutdown().await;
@@ -125,18 +109,10 @@ async fn another_workspace_cannot_see_the_user() {
     let h = Harness::start().await;
     let name = format!("iso-{}@example.test", rand_hex());
     let id = h.create(user(&name)).await;
-    let r = h
-        .req("GET", &format!("/Users/{id}"))
-        .token(Some(OTHER))
-        .send()
-        .await;
+    let r = send_as(&h, OTHER, "GET", &format!("/Users/{id}")).await;
     r.assert_error(404, None);
     // Nor find it by filter.
-    let r = h
-        .req("GET", &filter_path(&name))
-        .token(Some(OTHER))
-        .send()
-        .await;
+    let r = send_as(&h, OTHER, "GET", &filter_path_plus("userName", &name)).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["totalResults"], 0);
     h.shutdown().await;
@@ -146,14 +122,7 @@ async fn another_workspace_cannot_see_the_user() {
 #[tokio::test]
 async fn another_workspace_cannot_delete_the_user() {
     let h = Harness::start().await;
-    let id = h
-        .create(user(&format!("isd-{}@example.test", rand_hex())))
-        .await;
-    let r = h
-        .req("DELETE", &format!("/Users/{id}"))
-        .token(Some(OTHER))
-        .send()
-        .await;
+    let (id, r) = create_then_delete_as(&h, "isd", OTHER).await;
     r.assert_error(404, None);
     let r = h.get(&format!("/Users/{id}")).await;
     assert_eq!(r.status, 200);

@@ -5,27 +5,8 @@
 //! selections, other non-ASCII text.
 #![allow(clippy::unwrap_used)]
 
-use authsidecar_e2e::{Harness, Resp, rand_hex};
-use serde_json::{Value, json};
-
-/// The Content-Type Entra sends, which every case sets on its bodies.
-const CT: &str = "application/scim+json; charset=utf-8";
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
-/// The cases' header check `Content-Type matches ^application/scim\+json`
-/// (a case-insensitive regex).
-fn assert_scim_media(r: &Resp) {
-    let ct = r.header("content-type").to_ascii_lowercase();
-    assert!(
-        ct.starts_with("application/scim+json"),
-        "content-type {ct:?} (status {}, body {})",
-        r.status,
-        r.body
-    );
-}
+use authsidecar_e2e::{Harness, PATCH_OP, Resp, USER, filter_path, rand_hex, user};
+use serde_json::json;
 
 /// The stricter check `Content-Type matches ^application/scim\+json\s*(;.*)?$`:
 /// the SCIM media type, optionally followed by parameters, and nothing else.
@@ -41,27 +22,6 @@ fn assert_exact_scim_media(r: &Resp) {
     );
 }
 
-/// The cases' ListResponse checks: 200, SCIM media type, `schemas`, and an
-/// integer `totalResults` equal to `total`.
-fn assert_list(r: &Resp, total: u64) {
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_media(r);
-    assert_eq!(r.body["schemas"], json!([LIST]));
-    assert!(
-        r.body["totalResults"].is_u64(),
-        "totalResults not an integer: {}",
-        r.body
-    );
-    assert_eq!(r.body["totalResults"], total, "body: {}", r.body);
-}
-
-/// [`assert_list`] with exactly one resource, whose id is `id`.
-fn assert_one(r: &Resp, id: &str) {
-    assert_list(r, 1);
-    assert_eq!(r.body["Resources"].as_array().map(Vec::len), Some(1));
-    assert_eq!(r.body["Resources"][0]["id"], id, "body: {}", r.body);
-}
-
 /// The checks content.text-plain-rejected makes of a refused body: 400 or 415,
 /// each with the SCIM media type and a SCIM Error body of that status.
 fn assert_refused(r: &Resp) {
@@ -71,41 +31,13 @@ fn assert_refused(r: &Resp) {
         r.status,
         r.body
     );
-    assert_scim_media(r);
-    assert_eq!(r.body["schemas"], json!([ERROR]));
-    assert_eq!(r.body["status"], r.status.to_string());
-    assert!(
-        r.body["detail"]
-            .as_str()
-            .is_some_and(|d| !d.trim().is_empty()),
-        "detail: {}",
-        r.body
-    );
-}
-
-/// A setup step: create a user (asserts 201) and capture its id.
-async fn create(h: &Harness, body: Value) -> String {
-    let r = h
-        .req("POST", "/Users")
-        .header("Content-Type", CT)
-        .json(body)
-        .send()
-        .await;
-    assert_eq!(r.status, 201, "setup create failed: {}", r.body);
-    r.body["id"].as_str().unwrap().to_owned()
-}
-
-/// `{"schemas": [User], "userName": name, "active": true}`.
-fn user(name: &str) -> Value {
-    json!({"schemas": [USER], "userName": name, "active": true})
+    r.assert_error(r.status, None);
 }
 
 /// `GET /Users?filter=userName eq "<local>-<rand>@example.test"`.
 async fn find(h: &Harness, local: &str, rand: &str) -> Resp {
-    h.get(&format!(
-        "/Users?filter=userName%20eq%20%22{local}-{rand}%40example.test%22"
-    ))
-    .await
+    let name = format!("{local}-{rand}@example.test");
+    h.get(&filter_path("userName", &name)).await
 }
 
 /// content.application-json-accepted
@@ -139,7 +71,7 @@ async fn text_plain_body_is_refused_and_nothing_is_created() {
         .await;
     assert_refused(&r);
 
-    assert_list(&find(&h, "plain", &rand).await, 0);
+    find(&h, "plain", &rand).await.assert_list(0);
     h.shutdown().await;
 }
 
@@ -148,7 +80,7 @@ async fn text_plain_body_is_refused_and_nothing_is_created() {
 async fn responses_are_labelled_scim_json() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    create(&h, user(&format!("uma-{rand}@example.test"))).await;
+    h.create(user(&format!("uma-{rand}@example.test"))).await;
 
     let r = h
         .req("GET", "/Users?count=1")
@@ -174,15 +106,15 @@ async fn attributes_param_projects_and_still_filters() {
     let mut u = user(&format!("vic-{rand}@example.test"));
     u["emails"] = json!([{"type": "work", "value": format!("vic-{rand}@example.test")}]);
     u["name"] = json!({"givenName": "Vic", "familyName": "Example"});
-    let u1 = create(&h, u).await;
-    create(&h, user(&format!("wes-{rand}@example.test"))).await;
+    let u1 = h.create(u).await;
+    h.create(user(&format!("wes-{rand}@example.test"))).await;
 
     let r = h
         .get(&format!(
             "/Users?attributes=userName&filter=userName%20eq%20%22vic-{rand}%40example.test%22"
         ))
         .await;
-    assert_one(&r, &u1);
+    r.assert_one(&u1);
     let res = &r.body["Resources"][0];
     assert_eq!(res["userName"], format!("vic-{rand}@example.test"));
     for gone in ["emails", "name", "active"] {
@@ -202,30 +134,23 @@ fn zoe_display(rand: &str) -> String {
 async fn non_ascii_values_round_trip_and_filter() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let r = h
-        .req("POST", "/Users")
-        .header("Content-Type", CT)
-        .json(json!({
-            "schemas": [USER],
-            "userName": format!("zoe-{rand}@example.test"),
-            "active": true,
-            "displayName": zoe_display(&rand),
-            "name": {"givenName": "Zo\u{eb}", "familyName": "\u{c5}ngstr\u{f6}m-N\u{fa}\u{f1}ez"}
-        }))
-        .send()
-        .await;
-    assert_eq!(r.status, 201, "body: {}", r.body);
-    let u1 = r.body["id"].as_str().unwrap().to_owned();
-    assert_scim_media(&r);
+    let body = json!({
+        "schemas": [USER],
+        "userName": format!("zoe-{rand}@example.test"),
+        "active": true,
+        "displayName": zoe_display(&rand),
+        "name": {"givenName": "Zo\u{eb}", "familyName": "\u{c5}ngstr\u{f6}m-N\u{fa}\u{f1}ez"}
+    });
+    let r = h.post("/Users", body).await;
+    r.assert_scim_status(201);
+    let u1 = r.id();
     assert_eq!(r.body["displayName"], zoe_display(&rand));
     assert_eq!(
         r.body["name"]["familyName"],
         "\u{c5}ngstr\u{f6}m-N\u{fa}\u{f1}ez"
     );
 
-    let r = h.get(&format!("/Users/{u1}")).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_media(&r);
+    let r = h.read_user(&u1).await;
     assert_eq!(r.body["displayName"], zoe_display(&rand));
     assert_eq!(r.body["name"]["givenName"], "Zo\u{eb}");
 
@@ -235,7 +160,7 @@ async fn non_ascii_values_round_trip_and_filter() {
              %20%E6%9D%8E%20{rand}%22"
         ))
         .await;
-    assert_one(&r, &u1);
+    r.assert_one(&u1);
     h.shutdown().await;
 }
 
@@ -287,7 +212,7 @@ async fn extra_other_non_json_content_types_are_refused() {
             r.body
         );
         assert_refused(&r);
-        assert_list(&find(&h, local, &rand).await, 0);
+        find(&h, local, &rand).await.assert_list(0);
     }
     h.shutdown().await;
 }
@@ -297,7 +222,9 @@ async fn extra_other_non_json_content_types_are_refused() {
 #[tokio::test]
 async fn extra_text_plain_patch_is_refused_and_changes_nothing() {
     let h = Harness::start().await;
-    let u1 = create(&h, user(&format!("tpp-{}@example.test", rand_hex()))).await;
+    let u1 = h
+        .create(user(&format!("tpp-{}@example.test", rand_hex())))
+        .await;
     let before = h.get(&format!("/Users/{u1}")).await;
 
     let r = h
@@ -339,7 +266,7 @@ async fn extra_other_json_content_types_are_accepted() {
             .await;
         assert_eq!(r.status, 201, "{ct}: {}", r.body);
         assert_eq!(r.body["userName"], name.as_str());
-        let id = r.body["id"].as_str().unwrap().to_owned();
+        let id = r.id();
 
         let r = h
             .req("PATCH", &format!("/Users/{id}"))
@@ -363,7 +290,8 @@ async fn extra_other_json_content_types_are_accepted() {
 #[tokio::test]
 async fn extra_other_accept_headers_get_scim_json() {
     let h = Harness::start().await;
-    create(&h, user(&format!("acc-{}@example.test", rand_hex()))).await;
+    h.create(user(&format!("acc-{}@example.test", rand_hex())))
+        .await;
     let accepts = [
         "application/json",
         "application/scim+json, application/json;q=0.9",
@@ -392,7 +320,7 @@ async fn extra_other_attribute_selections() {
     let mut u = user(&format!("sel-{rand}@example.test"));
     u["emails"] = json!([{"type": "work", "value": format!("sel-{rand}@example.test")}]);
     u["name"] = json!({"givenName": "Sel", "familyName": "Example"});
-    let u1 = create(&h, u).await;
+    let u1 = h.create(u).await;
 
     for q in ["attributes=userName", "attributes=USERNAME"] {
         let r = h.get(&format!("/Users/{u1}?{q}")).await;
@@ -419,7 +347,7 @@ async fn extra_other_attribute_selections() {
              &filter=userName%20eq%20%22sel-{rand}%40example.test%22"
         ))
         .await;
-    assert_one(&r, &u1);
+    r.assert_one(&u1);
     let res = &r.body["Resources"][0];
     assert_eq!(res["userName"], format!("sel-{rand}@example.test"));
     assert_eq!(res["active"], true);
@@ -446,14 +374,9 @@ async fn extra_other_non_ascii_round_trips() {
          \"active\":true,\"displayName\":\"\\ud83d\\ude00 {rand}\",\
          \"name\":{{\"givenName\":\"{given}\",\"familyName\":\"{family}\"}}}}"
     );
-    let r = h
-        .req("POST", "/Users")
-        .header("Content-Type", CT)
-        .raw(raw.into_bytes())
-        .send()
-        .await;
+    let r = h.send_raw("POST", "/Users", raw.into_bytes()).await;
     assert_eq!(r.status, 201, "body: {}", r.body);
-    let u1 = r.body["id"].as_str().unwrap().to_owned();
+    let u1 = r.id();
 
     let r = h.get(&format!("/Users/{u1}")).await;
     assert_eq!(r.status, 200);
@@ -472,6 +395,6 @@ async fn extra_other_non_ascii_round_trips() {
             "/Users?filter=userName%20eq%20%22j%C3%B6rg-{rand}%40example.test%22"
         ))
         .await;
-    assert_one(&r, &u1);
+    r.assert_one(&u1);
     h.shutdown().await;
 }

@@ -4,58 +4,18 @@
 //! verbs, the other discovery documents.
 #![allow(clippy::unwrap_used)]
 
-use authsidecar_e2e::{Harness, Resp, contains, rand_hex};
+use authsidecar_e2e::{Harness, LIST, Resp, contains, rand_hex};
 use serde_json::json;
-
-/// The Content-Type Entra sends, which every case sets on its bodies.
-const CT: &str = "application/scim+json; charset=utf-8";
-const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
-
-/// The cases' header check `Content-Type matches ^application/scim\+json`
-/// (a case-insensitive regex).
-fn assert_scim_media(r: &Resp) {
-    let ct = r.header("content-type").to_ascii_lowercase();
-    assert!(
-        ct.starts_with("application/scim+json"),
-        "content-type {ct:?} (status {}, body {})",
-        r.status,
-        r.body
-    );
-}
-
-/// The cases' SCIM Error checks for whatever status the answer has: SCIM
-/// media type, `schemas`, `status` as that code's string, a non-empty detail.
-fn assert_error_of_own_status(r: &Resp) {
-    assert_scim_media(r);
-    assert_eq!(r.body["schemas"], json!([ERROR]), "body: {}", r.body);
-    assert_eq!(r.body["status"], r.status.to_string(), "body: {}", r.body);
-    assert!(
-        r.body["detail"]
-            .as_str()
-            .is_some_and(|d| !d.trim().is_empty()),
-        "detail: {}",
-        r.body
-    );
-}
 
 /// The checks of discovery.groups-probe-sane: 200 with an empty ListResponse,
 /// or 404 with a SCIM Error body.
 fn assert_sane_groups_probe(r: &Resp) {
     match r.status {
         200 => {
-            assert_scim_media(r);
-            assert_eq!(r.body["schemas"], json!([LIST]), "body: {}", r.body);
-            assert!(r.body["totalResults"].is_u64(), "body: {}", r.body);
-            assert_eq!(r.body["totalResults"], 0, "body: {}", r.body);
-            let resources = r.body.get("Resources");
-            assert!(
-                resources.is_none() || resources.unwrap().as_array().map(Vec::len) == Some(0),
-                "Resources: {}",
-                r.body
-            );
+            r.assert_list(0);
+            r.assert_no_resources();
         }
-        404 => assert_error_of_own_status(r),
+        404 => r.assert_error(404, None),
         s => panic!("status {s} (expected 200 or 404): {}", r.body),
     }
 }
@@ -69,7 +29,7 @@ fn assert_groups_refused(r: &Resp) {
         r.status,
         r.body
     );
-    assert_error_of_own_status(r);
+    r.assert_error(r.status, None);
 }
 
 /// discovery.service-provider-config
@@ -77,8 +37,7 @@ fn assert_groups_refused(r: &Resp) {
 async fn service_provider_config_announces_patch_and_filter() {
     let h = Harness::start().await;
     let r = h.get("/ServiceProviderConfig").await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_media(&r);
+    r.assert_scim_status(200);
     let spc = json!("urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig");
     assert!(contains(&r.body["schemas"], &spc), "schemas: {}", r.body);
     assert_eq!(r.body["patch"]["supported"], true);
@@ -93,8 +52,7 @@ async fn service_provider_config_announces_patch_and_filter() {
 async fn resource_types_list_only_user() {
     let h = Harness::start().await;
     let r = h.get("/ResourceTypes").await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_media(&r);
+    r.assert_scim_status(200);
     assert_eq!(r.body["schemas"], json!([LIST]));
     assert_eq!(r.body["Resources"].as_array().map(Vec::len), Some(1));
     let user = json!({"name": "User", "endpoint": "/Users"});
@@ -128,18 +86,18 @@ async fn creating_a_group_is_refused() {
     let h = Harness::start().await;
     let rand = rand_hex();
     let r = h
-        .req("POST", "/Groups")
-        .header("Content-Type", CT)
-        .json(json!({
-            "schemas": [
-                "urn:ietf:params:scim:schemas:core:2.0:Group",
-                "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
-            ],
-            "externalId": format!("8f7e6d5c-4b3a-4291-8a7b-{rand}"),
-            "displayName": format!("Procurement Team {rand}"),
-            "meta": {"resourceType": "Group"}
-        }))
-        .send()
+        .post(
+            "/Groups",
+            json!({
+                "schemas": [
+                    "urn:ietf:params:scim:schemas:core:2.0:Group",
+                    "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
+                ],
+                "externalId": format!("8f7e6d5c-4b3a-4291-8a7b-{rand}"),
+                "displayName": format!("Procurement Team {rand}"),
+                "meta": {"resourceType": "Group"}
+            }),
+        )
         .await;
     assert_groups_refused(&r);
     h.shutdown().await;
@@ -188,16 +146,8 @@ async fn extra_other_group_verbs_are_refused() {
     });
     let answers = [
         h.get(&path).await,
-        h.req("PATCH", &path)
-            .header("Content-Type", CT)
-            .json(patch)
-            .send()
-            .await,
-        h.req("PUT", &path)
-            .header("Content-Type", CT)
-            .json(put)
-            .send()
-            .await,
+        h.patch(&path, patch).await,
+        h.req("PUT", &path).json(put).send().await,
         h.delete(&path).await,
     ];
     for r in answers {
@@ -214,14 +164,12 @@ async fn extra_other_group_verbs_are_refused() {
 async fn extra_other_discovery_documents_answer() {
     let h = Harness::start().await;
     let r = h.get("/ResourceTypes/User").await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_media(&r);
+    r.assert_scim_status(200);
     assert_eq!(r.body["name"], "User", "{}", r.body);
     assert_eq!(r.body["endpoint"], "/Users", "{}", r.body);
 
     let r = h.get("/Schemas").await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_media(&r);
+    r.assert_scim_status(200);
     let core = json!({"id": "urn:ietf:params:scim:schemas:core:2.0:User"});
     assert!(contains(&r.body["Resources"], &core), "{}", r.body);
     let group = json!({"id": "urn:ietf:params:scim:schemas:core:2.0:Group"});

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use authsidecar_config::Config;
-use authsidecar_e2e::{SEED, temp_dir};
-use authsidecar_local_core::{Seed, ShutdownHandle, Store};
+use authsidecar_e2e::{client_trusting, start_core, temp_dir};
+use authsidecar_local_core::ShutdownHandle;
 use authsidecar_server::RunningSidecar;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -70,15 +70,6 @@ pub(crate) fn cert_der(path: &Path) -> CertificateDer<'static> {
     CertificateDer::from_pem_file(path).unwrap()
 }
 
-/// A local core seeded with the shared fixture, on `addr` (port 0: any).
-pub(crate) async fn start_core(dir: &Path, addr: SocketAddr) -> (SocketAddr, ShutdownHandle) {
-    let store = Store::open(dir).unwrap();
-    store
-        .apply_seed(&Seed::from_yaml_str(SEED).unwrap())
-        .unwrap();
-    authsidecar_local_core::spawn(store, addr).await.unwrap()
-}
-
 /// A sidecar started the production way ([`authsidecar_server::start`]:
 /// reloadable certificate), with its own core and certificate files.
 pub(crate) struct Edge {
@@ -121,12 +112,7 @@ impl Edge {
     /// A reqwest client trusting the certificate now in the live files, and the SCIM
     /// base URL.
     pub(crate) fn client(&self) -> (reqwest::Client, String) {
-        let pem = std::fs::read(&self.live.cert).unwrap();
-        let client = reqwest::Client::builder()
-            .tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()])
-            .no_proxy()
-            .build()
-            .unwrap();
+        let client = client_trusting(&self.live.cert);
         (client, format!("https://{}{SCIM}", self.addr()))
     }
 

@@ -3,14 +3,8 @@
 //! removal), through the real sidecar and core.
 #![allow(clippy::unwrap_used)]
 
-use authsidecar_e2e::{Harness, Resp, contains, rand_hex};
+use authsidecar_e2e::{ENTERPRISE, Harness, USER, absent, at, contains, rand_hex, user};
 use serde_json::{Value, json};
-
-const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-/// The Content-Type Entra sends.
-const ENTRA_CT: &str = "application/scim+json; charset=utf-8";
 
 /// JSON pointers into the extension object.
 const MANAGER: &str = "/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User/manager";
@@ -21,45 +15,33 @@ const EMPLOYEE_NUMBER: &str =
     "/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User/employeeNumber";
 const COST_CENTER: &str = "/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User/costCenter";
 
-/// The case's header check `Content-Type matches ^application/scim\+json`
-/// (a case-insensitive regex).
-fn assert_scim_ct(r: &Resp) {
-    let ct = r.header("content-type").to_ascii_lowercase();
+/// Creates two plain users, the manager `boss{n}-{rand}` and the employee
+/// `emp{n}-{rand}`, and returns their ids in that order.
+async fn boss_and_employee(h: &Harness, n: &str, rand: &str) -> (String, String) {
+    let boss = h
+        .create(user(&format!("boss{n}-{rand}@example.test")))
+        .await;
+    let employee = h.create(user(&format!("emp{n}-{rand}@example.test"))).await;
+    (boss, employee)
+}
+
+/// Creates a user with this enterprise extension object and returns its id.
+async fn create_with_extension(h: &Harness, user_name: &str, extension: Value) -> String {
+    h.create(json!({
+        "schemas": [USER, ENTERPRISE],
+        "userName": user_name,
+        "active": true,
+        ENTERPRISE: extension
+    }))
+    .await
+}
+
+/// The body lists the enterprise extension among its schemas.
+fn assert_lists_extension(body: &Value) {
     assert!(
-        ct.starts_with("application/scim+json"),
-        "content-type {ct:?}"
+        contains(&body["schemas"], &json!(ENTERPRISE)),
+        "body: {body}"
     );
-}
-
-/// The value at an RFC 6901 pointer; `Null` when absent.
-fn at<'a>(body: &'a Value, ptr: &str) -> &'a Value {
-    body.pointer(ptr).unwrap_or(&Value::Null)
-}
-
-fn absent(body: &Value, ptr: &str) -> bool {
-    body.pointer(ptr).is_none()
-}
-
-/// PATCH /Users/{id} with these operations and Entra's Content-Type.
-async fn entra_patch(h: &Harness, id: &str, ops: Value) -> Resp {
-    let body = json!({ "schemas": [PATCH_OP], "Operations": ops });
-    h.req("PATCH", &format!("/Users/{id}"))
-        .header("Content-Type", ENTRA_CT)
-        .json(body)
-        .send()
-        .await
-}
-
-fn plain_user(user_name: &str) -> Value {
-    json!({ "schemas": [CORE], "userName": user_name, "active": true })
-}
-
-/// Reads a user back (asserts 200 and the SCIM media type).
-async fn read(h: &Harness, id: &str) -> Value {
-    let r = h.get(&format!("/Users/{id}")).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
-    r.body
 }
 
 /// The manager checks: an object whose `value` is the manager's id.
@@ -76,25 +58,16 @@ fn assert_manager(body: &Value, manager: &str) {
 async fn manager_set_as_a_bare_string_reads_back_as_an_object() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let m1 = h
-        .create(plain_user(&format!("boss-{rand}@example.test")))
-        .await;
-    let e1 = h
-        .create(plain_user(&format!("emp-{rand}@example.test")))
-        .await;
+    let (m1, e1) = boss_and_employee(&h, "", &rand).await;
 
     let ops = json!([{ "op": "Add", "path": format!("{ENTERPRISE}:manager"), "value": m1 }]);
-    let r = entra_patch(&h, &e1, ops).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
+    let r = h.patch_user(&e1, ops).await;
+    r.assert_scim_status(200);
     assert_manager(&r.body, &m1);
 
-    let body = read(&h, &e1).await;
+    let body = h.read_user(&e1).await.body;
     assert_manager(&body, &m1);
-    assert!(
-        contains(&body["schemas"], &json!(ENTERPRISE)),
-        "body: {body}"
-    );
+    assert_lists_extension(&body);
     h.shutdown().await;
 }
 
@@ -103,21 +76,15 @@ async fn manager_set_as_a_bare_string_reads_back_as_an_object() {
 async fn manager_set_as_an_rfc_object() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let m1 = h
-        .create(plain_user(&format!("boss2-{rand}@example.test")))
-        .await;
-    let e1 = h
-        .create(plain_user(&format!("emp2-{rand}@example.test")))
-        .await;
+    let (m1, e1) = boss_and_employee(&h, "2", &rand).await;
 
     let path = format!("{ENTERPRISE}:manager");
     let ops = json!([{ "op": "add", "path": path, "value": { "value": m1 } }]);
-    let r = entra_patch(&h, &e1, ops).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
+    let r = h.patch_user(&e1, ops).await;
+    r.assert_scim_status(200);
     assert_manager(&r.body, &m1);
 
-    assert_manager(&read(&h, &e1).await, &m1);
+    assert_manager(&h.read_user(&e1).await.body, &m1);
     h.shutdown().await;
 }
 
@@ -127,26 +94,16 @@ async fn manager_set_as_an_rfc_object() {
 async fn extra_manager_replaced_with_a_bare_string() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let m1 = h
-        .create(plain_user(&format!("boss5-{rand}@example.test")))
-        .await;
-    let m2 = h
-        .create(plain_user(&format!("boss6-{rand}@example.test")))
-        .await;
-    let e1 = h
-        .create(json!({
-            "schemas": [CORE, ENTERPRISE],
-            "userName": format!("emp5-{rand}@example.test"),
-            "active": true,
-            ENTERPRISE: { "manager": { "value": m1 } }
-        }))
-        .await;
+    let m1 = h.create(user(&format!("boss5-{rand}@example.test"))).await;
+    let m2 = h.create(user(&format!("boss6-{rand}@example.test"))).await;
+    let extension = json!({ "manager": { "value": m1 } });
+    let e1 = create_with_extension(&h, &format!("emp5-{rand}@example.test"), extension).await;
 
     let ops = json!([{ "op": "Replace", "path": format!("{ENTERPRISE}:manager"), "value": m2 }]);
-    let r = entra_patch(&h, &e1, ops).await;
+    let r = h.patch_user(&e1, ops).await;
     assert_eq!(r.status, 200, "body: {}", r.body);
     assert_manager(&r.body, &m2);
-    assert_manager(&read(&h, &e1).await, &m2);
+    assert_manager(&h.read_user(&e1).await.body, &m2);
     h.shutdown().await;
 }
 
@@ -154,10 +111,7 @@ async fn extra_manager_replaced_with_a_bare_string() {
 fn assert_urn_path_values(body: &Value) {
     assert_eq!(at(body, DEPARTMENT), "Retail", "body: {body}");
     assert_eq!(at(body, EMPLOYEE_NUMBER), "6546579", "body: {body}");
-    assert!(
-        contains(&body["schemas"], &json!(ENTERPRISE)),
-        "body: {body}"
-    );
+    assert_lists_extension(body);
     assert!(
         absent(body, "/urn:ietf:params:scim:schemas:extension:enterprise:2"),
         "body: {body}"
@@ -171,20 +125,17 @@ fn assert_urn_path_values(body: &Value) {
 async fn urn_paths_land_in_the_extension() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = h
-        .create(plain_user(&format!("una-{rand}@example.test")))
-        .await;
+    let u1 = h.create(user(&format!("una-{rand}@example.test"))).await;
 
     let ops = json!([
         { "op": "Add", "path": format!("{ENTERPRISE}:department"), "value": "Retail" },
         { "op": "Replace", "path": format!("{ENTERPRISE}:employeeNumber"), "value": "6546579" }
     ]);
-    let r = entra_patch(&h, &u1, ops).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
+    let r = h.patch_user(&u1, ops).await;
+    r.assert_scim_status(200);
     assert_urn_path_values(&r.body);
 
-    assert_urn_path_values(&read(&h, &u1).await);
+    assert_urn_path_values(&h.read_user(&u1).await.body);
     h.shutdown().await;
 }
 
@@ -195,21 +146,16 @@ async fn urn_paths_land_in_the_extension() {
 async fn extra_urn_path_in_another_letter_case() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = h
-        .create(plain_user(&format!("unb-{rand}@example.test")))
-        .await;
+    let u1 = h.create(user(&format!("unb-{rand}@example.test"))).await;
 
     let path = "URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER:Division";
     let ops = json!([{ "op": "Add", "path": path, "value": "North" }]);
-    let r = entra_patch(&h, &u1, ops).await;
+    let r = h.patch_user(&u1, ops).await;
     assert_eq!(r.status, 200, "body: {}", r.body);
-    let body = read(&h, &u1).await;
+    let body = h.read_user(&u1).await.body;
     let division = "/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User/division";
     assert_eq!(at(&body, division), "North", "body: {body}");
-    assert!(
-        contains(&body["schemas"], &json!(ENTERPRISE)),
-        "body: {body}"
-    );
+    assert_lists_extension(&body);
     assert_eq!(
         body.as_object()
             .unwrap()
@@ -235,9 +181,7 @@ fn assert_pathless_values(body: &Value) {
 async fn pathless_replace_with_urn_keys() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = h
-        .create(plain_user(&format!("val-{rand}@example.test")))
-        .await;
+    let u1 = h.create(user(&format!("val-{rand}@example.test"))).await;
 
     let ops = json!([{
         "op": "replace",
@@ -247,12 +191,11 @@ async fn pathless_replace_with_urn_keys() {
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter": "CC-90"
         }
     }]);
-    let r = entra_patch(&h, &u1, ops).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
+    let r = h.patch_user(&u1, ops).await;
+    r.assert_scim_status(200);
     assert_pathless_values(&r.body);
 
-    assert_pathless_values(&read(&h, &u1).await);
+    assert_pathless_values(&h.read_user(&u1).await.body);
     h.shutdown().await;
 }
 
@@ -262,12 +205,7 @@ async fn pathless_replace_with_urn_keys() {
 async fn extra_pathless_add_with_urn_manager_and_dotted_keys() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let m1 = h
-        .create(plain_user(&format!("boss7-{rand}@example.test")))
-        .await;
-    let u1 = h
-        .create(plain_user(&format!("emp7-{rand}@example.test")))
-        .await;
+    let (m1, u1) = boss_and_employee(&h, "7", &rand).await;
 
     let ops = json!([{
         "op": "add",
@@ -278,10 +216,10 @@ async fn extra_pathless_add_with_urn_manager_and_dotted_keys() {
             "title": "Engineer"
         }
     }]);
-    let r = entra_patch(&h, &u1, ops).await;
+    let r = h.patch_user(&u1, ops).await;
     assert_eq!(r.status, 200, "body: {}", r.body);
 
-    let body = read(&h, &u1).await;
+    let body = h.read_user(&u1).await.body;
     assert_manager(&body, &m1);
     let division = "/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User/division";
     assert_eq!(at(&body, division), "West", "body: {body}");
@@ -298,24 +236,15 @@ async fn extra_pathless_add_with_urn_manager_and_dotted_keys() {
 async fn removing_the_manager_keeps_the_department() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let m1 = h
-        .create(plain_user(&format!("boss4-{rand}@example.test")))
-        .await;
-    let e1 = h
-        .create(json!({
-            "schemas": [CORE, ENTERPRISE],
-            "userName": format!("emp4-{rand}@example.test"),
-            "active": true,
-            ENTERPRISE: { "department": "Retail", "manager": { "value": m1 } }
-        }))
-        .await;
+    let m1 = h.create(user(&format!("boss4-{rand}@example.test"))).await;
+    let extension = json!({ "department": "Retail", "manager": { "value": m1 } });
+    let e1 = create_with_extension(&h, &format!("emp4-{rand}@example.test"), extension).await;
 
     let ops = json!([{ "op": "Remove", "path": format!("{ENTERPRISE}:manager") }]);
-    let r = entra_patch(&h, &e1, ops).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
+    let r = h.patch_user(&e1, ops).await;
+    r.assert_scim_status(200);
 
-    let body = read(&h, &e1).await;
+    let body = h.read_user(&e1).await.body;
     let manager_gone = absent(&body, MANAGER) || at(&body, MANAGER).is_null();
     assert!(manager_gone, "manager still set: {body}");
     assert_eq!(at(&body, DEPARTMENT), "Retail", "body: {body}");
@@ -328,23 +257,15 @@ async fn removing_the_manager_keeps_the_department() {
 async fn extra_removing_the_department_keeps_the_manager() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let m1 = h
-        .create(plain_user(&format!("boss8-{rand}@example.test")))
-        .await;
-    let e1 = h
-        .create(json!({
-            "schemas": [CORE, ENTERPRISE],
-            "userName": format!("emp8-{rand}@example.test"),
-            "active": true,
-            ENTERPRISE: { "department": "Retail", "manager": { "value": m1 } }
-        }))
-        .await;
+    let m1 = h.create(user(&format!("boss8-{rand}@example.test"))).await;
+    let extension = json!({ "department": "Retail", "manager": { "value": m1 } });
+    let e1 = create_with_extension(&h, &format!("emp8-{rand}@example.test"), extension).await;
 
     let ops = json!([{ "op": "Remove", "path": format!("{ENTERPRISE}:department") }]);
-    let r = entra_patch(&h, &e1, ops).await;
+    let r = h.patch_user(&e1, ops).await;
     assert_eq!(r.status, 200, "body: {}", r.body);
 
-    let body = read(&h, &e1).await;
+    let body = h.read_user(&e1).await.body;
     assert!(
         absent(&body, DEPARTMENT) || at(&body, DEPARTMENT).is_null(),
         "body: {body}"

@@ -5,61 +5,8 @@
 //! uniqueness clashes.
 #![allow(clippy::unwrap_used)]
 
-use authsidecar_e2e::{Harness, Resp, rand_hex};
+use authsidecar_e2e::{Harness, PATCH_OP, Resp, USER, filter_path, rand_hex, user};
 use serde_json::{Value, json};
-
-/// The Content-Type Entra sends, which every case sets on its bodies.
-const CT: &str = "application/scim+json; charset=utf-8";
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
-/// The cases' header check `Content-Type matches ^application/scim\+json`
-/// (a case-insensitive regex).
-fn assert_scim_media(r: &Resp) {
-    let ct = r.header("content-type").to_ascii_lowercase();
-    assert!(
-        ct.starts_with("application/scim+json"),
-        "content-type {ct:?} (status {}, body {})",
-        r.status,
-        r.body
-    );
-}
-
-/// The cases' ListResponse checks: 200, SCIM media type, `schemas`, and an
-/// integer `totalResults` equal to `total`.
-fn assert_list(r: &Resp, total: u64) {
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_media(r);
-    assert_eq!(r.body["schemas"], json!([LIST]));
-    assert!(
-        r.body["totalResults"].is_u64(),
-        "totalResults not an integer: {}",
-        r.body
-    );
-    assert_eq!(r.body["totalResults"], total, "body: {}", r.body);
-}
-
-/// `POST /Users` with the case's Content-Type and a JSON body.
-async fn post_user(h: &Harness, body: Value) -> Resp {
-    h.req("POST", "/Users")
-        .header("Content-Type", CT)
-        .json(body)
-        .send()
-        .await
-}
-
-/// A setup step: create a user (asserts 201) and capture its id.
-async fn create(h: &Harness, body: Value) -> String {
-    let r = post_user(h, body).await;
-    assert_eq!(r.status, 201, "setup create failed: {}", r.body);
-    r.body["id"].as_str().unwrap().to_owned()
-}
-
-/// `{"schemas": [User], "userName": name, "active": true}`.
-fn user(name: &str) -> Value {
-    json!({"schemas": [USER], "userName": name, "active": true})
-}
 
 /// The runner's `pad` body: `template` with `field` set to `a` characters so
 /// that the serialised body is exactly `bytes` bytes.
@@ -95,35 +42,35 @@ async fn user_count(h: &Harness) -> u64 {
     r.body["totalResults"].as_u64().unwrap()
 }
 
+/// The follow-up of the uniqueness cases: the filter on `user_name` finds
+/// exactly the user `id`, so the refused request created nothing.
+async fn assert_only_user(h: &Harness, user_name: &str, id: &str) {
+    h.get(&filter_path("userName", user_name))
+        .await
+        .assert_one(id);
+}
+
 /// errors.duplicate-username-409
 #[tokio::test]
 async fn duplicate_username_is_409_uniqueness_and_one_user_stays() {
     let h = Harness::start().await;
     let rand = rand_hex();
     let name = format!("rita-{rand}@example.test");
-    let u1 = create(&h, user(&name)).await;
-
-    let r = post_user(
-        &h,
-        json!({
-            "schemas": [USER],
-            "userName": name,
-            "active": true,
-            "externalId": format!("5a9d8c7b-6e5f-4d3c-8b2a-{rand}")
-        }),
-    )
-    .await;
-    r.assert_error(409, Some("uniqueness"));
-    assert_scim_media(&r);
+    let u1 = h.create(user(&name)).await;
 
     let r = h
-        .get(&format!(
-            "/Users?filter=userName%20eq%20%22rita-{rand}%40example.test%22"
-        ))
+        .post(
+            "/Users",
+            json!({
+                "schemas": [USER],
+                "userName": name,
+                "active": true,
+                "externalId": format!("5a9d8c7b-6e5f-4d3c-8b2a-{rand}")
+            }),
+        )
         .await;
-    assert_list(&r, 1);
-    assert_eq!(r.body["Resources"].as_array().unwrap().len(), 1);
-    assert_eq!(r.body["Resources"][0]["id"], u1.as_str());
+    r.assert_error(409, Some("uniqueness"));
+    assert_only_user(&h, &name, &u1).await;
     h.shutdown().await;
 }
 
@@ -132,20 +79,12 @@ async fn duplicate_username_is_409_uniqueness_and_one_user_stays() {
 async fn username_differing_only_in_case_is_a_duplicate() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = create(&h, user(&format!("Chris-{rand}@Example.Test"))).await;
+    let u1 = h.create(user(&format!("Chris-{rand}@Example.Test"))).await;
 
-    let r = post_user(&h, user(&format!("chris-{rand}@example.test"))).await;
+    let name = format!("chris-{rand}@example.test");
+    let r = h.post("/Users", user(&name)).await;
     r.assert_error(409, Some("uniqueness"));
-    assert_scim_media(&r);
-
-    let r = h
-        .get(&format!(
-            "/Users?filter=userName%20eq%20%22chris-{rand}%40example.test%22"
-        ))
-        .await;
-    assert_list(&r, 1);
-    assert_eq!(r.body["Resources"].as_array().unwrap().len(), 1);
-    assert_eq!(r.body["Resources"][0]["id"], u1.as_str());
+    assert_only_user(&h, &name, &u1).await;
     h.shutdown().await;
 }
 
@@ -154,18 +93,18 @@ async fn username_differing_only_in_case_is_a_duplicate() {
 async fn missing_username_is_400_invalid_value() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let r = post_user(
-        &h,
-        json!({
-            "schemas": [USER],
-            "externalId": format!("5a9d8c7b-6e5f-4d3c-8b2a-{rand}"),
-            "displayName": "No Username",
-            "active": true
-        }),
-    )
-    .await;
+    let r = h
+        .post(
+            "/Users",
+            json!({
+                "schemas": [USER],
+                "externalId": format!("5a9d8c7b-6e5f-4d3c-8b2a-{rand}"),
+                "displayName": "No Username",
+                "active": true
+            }),
+        )
+        .await;
     r.assert_error(400, Some("invalidValue"));
-    assert_scim_media(&r);
     h.shutdown().await;
 }
 
@@ -178,14 +117,8 @@ async fn malformed_json_is_400_invalid_syntax() {
         "{{\"schemas\": [\"{USER}\"], \"userName\": \"bob-{rand}@example.test\", \
          \"active\": tre,"
     );
-    let r = h
-        .req("POST", "/Users")
-        .header("Content-Type", CT)
-        .raw(raw.into_bytes())
-        .send()
-        .await;
+    let r = h.send_raw("POST", "/Users", raw.into_bytes()).await;
     r.assert_error(400, Some("invalidSyntax"));
-    assert_scim_media(&r);
     h.shutdown().await;
 }
 
@@ -197,7 +130,6 @@ async fn unknown_id_is_a_top_level_404_error() {
         .get(&format!("/Users/00000000-0000-4000-8000-{}", rand_hex()))
         .await;
     r.assert_error(404, None);
-    assert_scim_media(&r);
     assert_top_level_error_keys(&r);
     h.shutdown().await;
 }
@@ -220,23 +152,19 @@ fn assert_top_level_error_keys(r: &Resp) {
 async fn malformed_patch_path_is_400_invalid_path() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = create(&h, user(&format!("quinn-{rand}@example.test"))).await;
+    let u1 = h.create(user(&format!("quinn-{rand}@example.test"))).await;
 
     let r = h
-        .req("PATCH", &format!("/Users/{u1}"))
-        .header("Content-Type", CT)
-        .json(json!({
-            "schemas": [PATCH_OP],
-            "Operations": [{
+        .patch_user(
+            &u1,
+            json!([{
                 "op": "replace",
                 "path": "emails[type eq \"work\"",
                 "value": format!("x-{rand}@example.test")
-            }]
-        }))
-        .send()
+            }]),
+        )
         .await;
     r.assert_error(400, Some("invalidPath"));
-    assert_scim_media(&r);
     assert!(r.body["status"].is_string(), "status type: {}", r.body);
     h.shutdown().await;
 }
@@ -245,16 +173,14 @@ async fn malformed_patch_path_is_400_invalid_path() {
 #[tokio::test]
 async fn patchop_without_operations_is_400_invalid_syntax() {
     let h = Harness::start().await;
-    let u1 = create(&h, user(&format!("mo-{}@example.test", rand_hex()))).await;
+    let u1 = h
+        .create(user(&format!("mo-{}@example.test", rand_hex())))
+        .await;
 
     let r = h
-        .req("PATCH", &format!("/Users/{u1}"))
-        .header("Content-Type", CT)
-        .json(json!({"schemas": [PATCH_OP]}))
-        .send()
+        .patch(&format!("/Users/{u1}"), json!({"schemas": [PATCH_OP]}))
         .await;
     r.assert_error(400, Some("invalidSyntax"));
-    assert_scim_media(&r);
     h.shutdown().await;
 }
 
@@ -262,27 +188,12 @@ async fn patchop_without_operations_is_400_invalid_syntax() {
 #[tokio::test]
 async fn body_over_1_mib_is_413_and_nothing_is_created() {
     let h = Harness::start().await;
-    let rand = rand_hex();
-    let body = pad_body(
-        user(&format!("big-{rand}@example.test")),
-        "displayName",
-        1_153_434,
-    );
-    let r = h
-        .req("POST", "/Users")
-        .header("Content-Type", CT)
-        .raw(body)
-        .send()
-        .await;
+    let name = format!("big-{}@example.test", rand_hex());
+    let body = pad_body(user(&name), "displayName", 1_153_434);
+    let r = h.send_raw("POST", "/Users", body).await;
     r.assert_error(413, None);
-    assert_scim_media(&r);
 
-    let r = h
-        .get(&format!(
-            "/Users?filter=userName%20eq%20%22big-{rand}%40example.test%22"
-        ))
-        .await;
-    assert_list(&r, 0);
+    h.get(&filter_path("userName", &name)).await.assert_list(0);
     h.shutdown().await;
 }
 
@@ -290,33 +201,17 @@ async fn body_over_1_mib_is_413_and_nothing_is_created() {
 #[tokio::test]
 async fn deeply_nested_json_is_400_and_nothing_is_created() {
     let h = Harness::start().await;
-    let rand = rand_hex();
-    let body = nest_body(
-        user(&format!("deep-{rand}@example.test")),
-        "x",
-        100_000,
-        true,
-    );
-    let r = h
-        .req("POST", "/Users")
-        .header("Content-Type", CT)
-        .raw(body)
-        .send()
-        .await;
+    let name = format!("deep-{}@example.test", rand_hex());
+    let body = nest_body(user(&name), "x", 100_000, true);
+    let r = h.send_raw("POST", "/Users", body).await;
     r.assert_error(400, None);
-    assert_scim_media(&r);
     let t = &r.body["scimType"];
     assert!(
         *t == "invalidSyntax" || *t == "invalidValue",
         "scimType {t}"
     );
 
-    let r = h
-        .get(&format!(
-            "/Users?filter=userName%20eq%20%22deep-{rand}%40example.test%22"
-        ))
-        .await;
-    assert_list(&r, 0);
+    h.get(&filter_path("userName", &name)).await.assert_list(0);
     h.shutdown().await;
 }
 
@@ -341,12 +236,7 @@ async fn extra_other_malformed_json_is_400_invalid_syntax() {
     ];
     for body in bodies {
         let shown = String::from_utf8_lossy(&body).into_owned();
-        let r = h
-            .req("POST", "/Users")
-            .header("Content-Type", CT)
-            .raw(body)
-            .send()
-            .await;
+        let r = h.send_raw("POST", "/Users", body).await;
         assert_eq!(r.status, 400, "body sent: {shown:?}; answer: {}", r.body);
         r.assert_error(400, Some("invalidSyntax"));
     }
@@ -364,16 +254,14 @@ async fn extra_other_malformed_json_is_400_invalid_syntax() {
 async fn extra_malformed_patch_body_is_400_and_changes_nothing() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = create(
-        &h,
-        json!({
+    let u1 = h
+        .create(json!({
             "schemas": [USER],
             "userName": format!("mp-{rand}@example.test"),
             "displayName": "Before",
             "active": true
-        }),
-    )
-    .await;
+        }))
+        .await;
     let before = h.get(&format!("/Users/{u1}")).await;
     assert_eq!(before.status, 200);
 
@@ -382,10 +270,7 @@ async fn extra_malformed_patch_body_is_400_and_changes_nothing() {
          \"path\":\"displayName\",\"value\":\"After\"}},"
     );
     let r = h
-        .req("PATCH", &format!("/Users/{u1}"))
-        .header("Content-Type", CT)
-        .raw(raw.into_bytes())
-        .send()
+        .send_raw("PATCH", &format!("/Users/{u1}"), raw.into_bytes())
         .await;
     r.assert_error(400, Some("invalidSyntax"));
 
@@ -402,27 +287,13 @@ async fn extra_malformed_patch_body_is_400_and_changes_nothing() {
 async fn extra_other_deep_nesting_is_400_and_stores_nothing() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let body = nest_body(
-        user(&format!("deepo-{rand}@example.test")),
-        "x",
-        100_000,
-        false,
-    );
-    let r = h
-        .req("POST", "/Users")
-        .header("Content-Type", CT)
-        .raw(body)
-        .send()
-        .await;
+    let name = format!("deepo-{rand}@example.test");
+    let body = nest_body(user(&name), "x", 100_000, false);
+    let r = h.send_raw("POST", "/Users", body).await;
     r.assert_error(400, None);
-    let r = h
-        .get(&format!(
-            "/Users?filter=userName%20eq%20%22deepo-{rand}%40example.test%22"
-        ))
-        .await;
-    assert_list(&r, 0);
+    h.get(&filter_path("userName", &name)).await.assert_list(0);
 
-    let u1 = create(&h, user(&format!("deepp-{rand}@example.test"))).await;
+    let u1 = h.create(user(&format!("deepp-{rand}@example.test"))).await;
     let before = h.get(&format!("/Users/{u1}")).await;
     // The nesting sits in the op's value rather than in a top-level field.
     let nested = "[".repeat(100_000) + &"]".repeat(100_000);
@@ -431,10 +302,7 @@ async fn extra_other_deep_nesting_is_400_and_stores_nothing() {
          \"path\":\"displayName\",\"value\":{nested}}}]}}"
     );
     let r = h
-        .req("PATCH", &format!("/Users/{u1}"))
-        .header("Content-Type", CT)
-        .raw(text.into_bytes())
-        .send()
+        .send_raw("PATCH", &format!("/Users/{u1}"), text.into_bytes())
         .await;
     r.assert_error(400, None);
     let after = h.get(&format!("/Users/{u1}")).await;
@@ -449,38 +317,21 @@ async fn extra_other_deep_nesting_is_400_and_stores_nothing() {
 async fn extra_one_byte_over_1_mib_is_413_for_post_and_patch() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let body = pad_body(
-        user(&format!("big1-{rand}@example.test")),
-        "displayName",
-        1_048_577,
-    );
-    let r = h
-        .req("POST", "/Users")
-        .header("Content-Type", CT)
-        .raw(body)
-        .send()
-        .await;
+    let name = format!("big1-{rand}@example.test");
+    let body = pad_body(user(&name), "displayName", 1_048_577);
+    let r = h.send_raw("POST", "/Users", body).await;
     r.assert_error(413, None);
-    let r = h
-        .get(&format!(
-            "/Users?filter=userName%20eq%20%22big1-{rand}%40example.test%22"
-        ))
-        .await;
-    assert_list(&r, 0);
+    h.get(&filter_path("userName", &name)).await.assert_list(0);
 
-    let u1 = create(&h, user(&format!("big2-{rand}@example.test"))).await;
+    let u1 = h.create(user(&format!("big2-{rand}@example.test"))).await;
     let before = h.get(&format!("/Users/{u1}")).await;
     let template = json!({
         "schemas": [PATCH_OP],
         "Operations": [{"op": "Replace", "path": "nickName", "value": "x"}],
         "pad": ""
     });
-    let r = h
-        .req("PATCH", &format!("/Users/{u1}"))
-        .header("Content-Type", CT)
-        .raw(pad_body(template, "pad", 1_048_577))
-        .send()
-        .await;
+    let body = pad_body(template, "pad", 1_048_577);
+    let r = h.send_raw("PATCH", &format!("/Users/{u1}"), body).await;
     r.assert_error(413, None);
     let after = h.get(&format!("/Users/{u1}")).await;
     assert_eq!(after.body, before.body, "a refused PATCH changed the user");
@@ -492,19 +343,12 @@ async fn extra_one_byte_over_1_mib_is_413_for_post_and_patch() {
 #[tokio::test]
 async fn extra_patch_and_delete_of_unknown_id_are_top_level_404() {
     let h = Harness::start().await;
-    let path = format!("/Users/00000000-0000-4000-8000-{}", rand_hex());
-    let r = h
-        .req("PATCH", &path)
-        .header("Content-Type", CT)
-        .json(json!({
-            "schemas": [PATCH_OP],
-            "Operations": [{"op": "Replace", "path": "active", "value": "False"}]
-        }))
-        .send()
-        .await;
+    let id = format!("00000000-0000-4000-8000-{}", rand_hex());
+    let ops = json!([{"op": "Replace", "path": "active", "value": "False"}]);
+    let r = h.patch_user(&id, ops).await;
     r.assert_error(404, None);
     assert_top_level_error_keys(&r);
-    let r = h.delete(&path).await;
+    let r = h.delete(&format!("/Users/{id}")).await;
     r.assert_error(404, None);
     assert_top_level_error_keys(&r);
     h.shutdown().await;
@@ -517,32 +361,17 @@ async fn extra_patch_and_delete_of_unknown_id_are_top_level_404() {
 async fn extra_patch_to_an_existing_username_is_409() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    create(&h, user(&format!("Dana-{rand}@Example.Test"))).await;
-    let u2 = create(&h, user(&format!("eli-{rand}@example.test"))).await;
+    h.create(user(&format!("Dana-{rand}@Example.Test"))).await;
+    let u2 = h.create(user(&format!("eli-{rand}@example.test"))).await;
 
-    let r = h
-        .req("PATCH", &format!("/Users/{u2}"))
-        .header("Content-Type", CT)
-        .json(json!({
-            "schemas": [PATCH_OP],
-            "Operations": [{
-                "op": "Replace",
-                "path": "userName",
-                "value": format!("dana-{rand}@example.test")
-            }]
-        }))
-        .send()
-        .await;
+    let dana = format!("dana-{rand}@example.test");
+    let ops = json!([{"op": "Replace", "path": "userName", "value": dana}]);
+    let r = h.patch_user(&u2, ops).await;
     r.assert_error(409, Some("uniqueness"));
 
     let r = h.get(&format!("/Users/{u2}")).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["userName"], format!("eli-{rand}@example.test"));
-    let r = h
-        .get(&format!(
-            "/Users?filter=userName%20eq%20%22dana-{rand}%40example.test%22"
-        ))
-        .await;
-    assert_list(&r, 1);
+    h.get(&filter_path("userName", &dana)).await.assert_list(1);
     h.shutdown().await;
 }

@@ -4,68 +4,12 @@
 //! cases, other near-miss values.
 #![allow(clippy::unwrap_used)]
 
-use authsidecar_e2e::{Harness, Resp, rand_hex};
+use authsidecar_e2e::{Harness, Resp, rand_hex, user};
 use serde_json::{Value, json};
 
-/// The Content-Type Entra sends, which every case sets on its bodies.
-const CT: &str = "application/scim+json; charset=utf-8";
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-
-/// The cases' header check `Content-Type matches ^application/scim\+json`
-/// (a case-insensitive regex).
-fn assert_scim_media(r: &Resp) {
-    let ct = r.header("content-type").to_ascii_lowercase();
-    assert!(
-        ct.starts_with("application/scim+json"),
-        "content-type {ct:?} (status {}, body {})",
-        r.status,
-        r.body
-    );
-}
-
-/// The cases' ListResponse checks: 200, SCIM media type, `schemas`, and an
-/// integer `totalResults` equal to `total`.
-fn assert_list(r: &Resp, total: u64) {
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_media(r);
-    assert_eq!(r.body["schemas"], json!([LIST]));
-    assert!(
-        r.body["totalResults"].is_u64(),
-        "totalResults not an integer: {}",
-        r.body
-    );
-    assert_eq!(r.body["totalResults"], total, "body: {}", r.body);
-}
-
-/// [`assert_list`] with exactly one resource, whose id is `id`.
-fn assert_one(r: &Resp, id: &str) {
-    assert_list(r, 1);
-    assert_eq!(r.body["Resources"].as_array().map(Vec::len), Some(1));
-    assert_eq!(r.body["Resources"][0]["id"], id, "body: {}", r.body);
-}
-
-/// The cases' `400 invalidFilter` checks.
-fn assert_invalid_filter(r: &Resp) {
-    r.assert_error(400, Some("invalidFilter"));
-    assert_scim_media(r);
-}
-
-/// A setup step: create a user (asserts 201) and capture its id.
-async fn create(h: &Harness, body: Value) -> String {
-    let r = h
-        .req("POST", "/Users")
-        .header("Content-Type", CT)
-        .json(body)
-        .send()
-        .await;
-    assert_eq!(r.status, 201, "setup create failed: {}", r.body);
-    r.body["id"].as_str().unwrap().to_owned()
-}
-
-/// `{"schemas": [User], "userName": name, "active": true}`.
-fn user(name: &str) -> Value {
-    json!({"schemas": [USER], "userName": name, "active": true})
+/// `GET /Users?filter=<filter>`, the filter sent exactly as written.
+async fn users_where(h: &Harness, filter: &str) -> Resp {
+    h.get(&format!("/Users?filter={filter}")).await
 }
 
 /// `user(name)` with an externalId.
@@ -81,20 +25,20 @@ async fn externalid_eq_finds_the_user_and_unknown_gives_zero() {
     let h = Harness::start().await;
     let rand = rand_hex();
     let ext = format!("5d0f6c1e-3b7a-4c2e-9f41-{rand}");
-    let u1 = create(&h, user_ext(&format!("erin-{rand}@example.test"), &ext)).await;
-
-    let r = h
-        .get(&format!("/Users?filter=externalId+eq+%22{ext}%22"))
+    let u1 = h
+        .create(user_ext(&format!("erin-{rand}@example.test"), &ext))
         .await;
-    assert_one(&r, &u1);
+
+    let r = users_where(&h, &format!("externalId+eq+%22{ext}%22")).await;
+    r.assert_one(&u1);
     assert_eq!(r.body["Resources"][0]["externalId"], ext.as_str());
 
-    let r = h
-        .get(&format!(
-            "/Users?filter=externalId+eq+%2200000000-0000-4000-8000-{rand}%22"
-        ))
-        .await;
-    assert_list(&r, 0);
+    let r = users_where(
+        &h,
+        &format!("externalId+eq+%2200000000-0000-4000-8000-{rand}%22"),
+    )
+    .await;
+    r.assert_list(0);
     assert_eq!(r.body["Resources"], json!([]));
     h.shutdown().await;
 }
@@ -104,30 +48,32 @@ async fn externalid_eq_finds_the_user_and_unknown_gives_zero() {
 async fn and_of_two_eq_terms_applies_both() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = create(
-        &h,
-        user_ext(
+    let u1 = h
+        .create(user_ext(
             &format!("alice-{rand}@example.test"),
             &format!("5d0f6c1e-3b7a-4c2e-9f41-{rand}"),
+        ))
+        .await;
+
+    let r = users_where(
+        &h,
+        &format!(
+            "userName+eq+%22alice-{rand}%40example.test%22\
+             +and+externalId+eq+%225d0f6c1e-3b7a-4c2e-9f41-{rand}%22"
         ),
     )
     .await;
+    r.assert_one(&u1);
 
-    let r = h
-        .get(&format!(
-            "/Users?filter=userName+eq+%22alice-{rand}%40example.test%22\
-             +and+externalId+eq+%225d0f6c1e-3b7a-4c2e-9f41-{rand}%22"
-        ))
-        .await;
-    assert_one(&r, &u1);
-
-    let r = h
-        .get(&format!(
-            "/Users?filter=userName+eq+%22alice-{rand}%40example.test%22\
+    let r = users_where(
+        &h,
+        &format!(
+            "userName+eq+%22alice-{rand}%40example.test%22\
              +and+externalId+eq+%2200000000-0000-4000-8000-{rand}%22"
-        ))
-        .await;
-    assert_list(&r, 0);
+        ),
+    )
+    .await;
+    r.assert_list(0);
     h.shutdown().await;
 }
 
@@ -136,14 +82,16 @@ async fn and_of_two_eq_terms_applies_both() {
 async fn username_matches_case_insensitively_and_keeps_its_spelling() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = create(&h, user(&format!("Alice.Example-{rand}@Example.Test"))).await;
-
-    let r = h
-        .get(&format!(
-            "/Users?filter=userName%20eq%20%22alice.example-{rand}%40example.test%22"
-        ))
+    let u1 = h
+        .create(user(&format!("Alice.Example-{rand}@Example.Test")))
         .await;
-    assert_one(&r, &u1);
+
+    let r = users_where(
+        &h,
+        &format!("userName%20eq%20%22alice.example-{rand}%40example.test%22"),
+    )
+    .await;
+    r.assert_one(&u1);
     assert_eq!(
         r.body["Resources"][0]["userName"],
         format!("Alice.Example-{rand}@Example.Test")
@@ -156,14 +104,14 @@ async fn username_matches_case_insensitively_and_keeps_its_spelling() {
 async fn attribute_and_operator_names_are_case_insensitive() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = create(&h, user(&format!("alice-{rand}@example.test"))).await;
+    let u1 = h.create(user(&format!("alice-{rand}@example.test"))).await;
 
-    let r = h
-        .get(&format!(
-            "/Users?filter=USERNAME+EQ+%22alice-{rand}%40example.test%22"
-        ))
-        .await;
-    assert_one(&r, &u1);
+    let r = users_where(
+        &h,
+        &format!("USERNAME+EQ+%22alice-{rand}%40example.test%22"),
+    )
+    .await;
+    r.assert_one(&u1);
     h.shutdown().await;
 }
 
@@ -172,28 +120,18 @@ async fn attribute_and_operator_names_are_case_insensitive() {
 async fn externalid_is_case_exact() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = create(
-        &h,
-        user_ext(
+    let u1 = h
+        .create(user_ext(
             &format!("fay-{rand}@example.test"),
             &format!("ExtId-{rand}"),
-        ),
-    )
-    .await;
-
-    let r = h
-        .get(&format!(
-            "/Users?filter=externalId%20eq%20%22extid-{rand}%22"
         ))
         .await;
-    assert_list(&r, 0);
 
-    let r = h
-        .get(&format!(
-            "/Users?filter=externalId%20eq%20%22ExtId-{rand}%22"
-        ))
-        .await;
-    assert_one(&r, &u1);
+    let r = users_where(&h, &format!("externalId%20eq%20%22extid-{rand}%22")).await;
+    r.assert_list(0);
+
+    let r = users_where(&h, &format!("externalId%20eq%20%22ExtId-{rand}%22")).await;
+    r.assert_one(&u1);
     h.shutdown().await;
 }
 
@@ -211,16 +149,18 @@ async fn emails_value_path_with_sub_attribute() {
         }]);
         u
     };
-    let u1 = create(&h, with_email("alice")).await;
-    create(&h, with_email("bob")).await;
+    let u1 = h.create(with_email("alice")).await;
+    h.create(with_email("bob")).await;
 
-    let r = h
-        .get(&format!(
-            "/Users?filter=emails%5Btype%20eq%20%22work%22%5D.value%20eq\
+    let r = users_where(
+        &h,
+        &format!(
+            "emails%5Btype%20eq%20%22work%22%5D.value%20eq\
              %20%22alice-{rand}%40example.test%22"
-        ))
-        .await;
-    assert_one(&r, &u1);
+        ),
+    )
+    .await;
+    r.assert_one(&u1);
     h.shutdown().await;
 }
 
@@ -230,18 +170,20 @@ async fn emails_value_path_with_sub_attribute() {
 async fn parentheses_group_or_inside_and() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    create(&h, user(&format!("alice-{rand}@example.test"))).await;
+    h.create(user(&format!("alice-{rand}@example.test"))).await;
     let mut bob = user(&format!("bob-{rand}@example.test"));
     bob["active"] = json!(false);
-    let ub = create(&h, bob).await;
+    let ub = h.create(bob).await;
 
-    let r = h
-        .get(&format!(
-            "/Users?filter=%28userName%20eq%20%22alice-{rand}%40example.test%22%20or\
+    let r = users_where(
+        &h,
+        &format!(
+            "%28userName%20eq%20%22alice-{rand}%40example.test%22%20or\
              %20userName%20eq%20%22bob-{rand}%40example.test%22%29%20and%20active%20eq%20false"
-        ))
-        .await;
-    assert_one(&r, &ub);
+        ),
+    )
+    .await;
+    r.assert_one(&ub);
     assert_eq!(
         r.body["Resources"][0]["userName"],
         format!("bob-{rand}@example.test")
@@ -254,37 +196,30 @@ async fn parentheses_group_or_inside_and() {
 async fn keyword_inside_quotes_is_part_of_the_value() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = create(
-        &h,
-        user_ext(
+    let u1 = h
+        .create(user_ext(
             &format!("ann.and-{rand}@example.test"),
             &format!("ann {rand} AND"),
-        ),
-    )
+        ))
+        .await;
+    h.create(user_ext(
+        &format!("ann.other-{rand}@example.test"),
+        &format!("ann {rand}"),
+    ))
     .await;
-    create(
+
+    let r = users_where(&h, &format!("externalId%20eq%20%22ann%20{rand}%20AND%22")).await;
+    r.assert_one(&u1);
+
+    let r = users_where(
         &h,
-        user_ext(
-            &format!("ann.other-{rand}@example.test"),
-            &format!("ann {rand}"),
+        &format!(
+            "userName%20eq%20%22ann.and-{rand}%40example.test%22%20and\
+             %20externalId%20eq%20%22ann%20{rand}%20AND%22"
         ),
     )
     .await;
-
-    let r = h
-        .get(&format!(
-            "/Users?filter=externalId%20eq%20%22ann%20{rand}%20AND%22"
-        ))
-        .await;
-    assert_one(&r, &u1);
-
-    let r = h
-        .get(&format!(
-            "/Users?filter=userName%20eq%20%22ann.and-{rand}%40example.test%22%20and\
-             %20externalId%20eq%20%22ann%20{rand}%20AND%22"
-        ))
-        .await;
-    assert_one(&r, &u1);
+    r.assert_one(&u1);
     h.shutdown().await;
 }
 
@@ -293,24 +228,20 @@ async fn keyword_inside_quotes_is_part_of_the_value() {
 async fn eq_is_exact_not_prefix() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    create(&h, user(&format!("pat-{rand}@example.testing"))).await;
+    h.create(user(&format!("pat-{rand}@example.testing"))).await;
+
+    let r = users_where(
+        &h,
+        &format!("userName%20eq%20%22pat-{rand}%40example.test%22"),
+    )
+    .await;
+    r.assert_list(0);
 
     let r = h
-        .get(&format!(
-            "/Users?filter=userName%20eq%20%22pat-{rand}%40example.test%22"
-        ))
+        .post("/Users", user(&format!("pat-{rand}@example.test")))
         .await;
-    assert_list(&r, 0);
-
-    let r = h
-        .req("POST", "/Users")
-        .header("Content-Type", CT)
-        .json(user(&format!("pat-{rand}@example.test")))
-        .send()
-        .await;
-    assert_eq!(r.status, 201, "body: {}", r.body);
+    r.assert_scim_status(201);
     assert!(r.body["id"].is_string(), "no id to capture: {}", r.body);
-    assert_scim_media(&r);
     assert_eq!(r.body["userName"], format!("pat-{rand}@example.test"));
     h.shutdown().await;
 }
@@ -320,25 +251,27 @@ async fn eq_is_exact_not_prefix() {
 async fn encoded_plus_is_a_literal_plus() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = create(&h, user(&format!("test+scim-{rand}@example.test"))).await;
-
-    let r = h
-        .get(&format!(
-            "/Users?filter=userName%20eq%20%22test%2Bscim-{rand}%40example.test%22"
-        ))
+    let u1 = h
+        .create(user(&format!("test+scim-{rand}@example.test")))
         .await;
-    assert_one(&r, &u1);
+
+    let r = users_where(
+        &h,
+        &format!("userName%20eq%20%22test%2Bscim-{rand}%40example.test%22"),
+    )
+    .await;
+    r.assert_one(&u1);
     assert_eq!(
         r.body["Resources"][0]["userName"],
         format!("test+scim-{rand}@example.test")
     );
 
-    let r = h
-        .get(&format!(
-            "/Users?filter=userName+eq+%22test%2Bscim-{rand}%40example.test%22"
-        ))
-        .await;
-    assert_one(&r, &u1);
+    let r = users_where(
+        &h,
+        &format!("userName+eq+%22test%2Bscim-{rand}%40example.test%22"),
+    )
+    .await;
+    r.assert_one(&u1);
     h.shutdown().await;
 }
 
@@ -347,15 +280,15 @@ async fn encoded_plus_is_a_literal_plus() {
 async fn unknown_operator_is_400_invalid_filter() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    create(&h, user(&format!("alice-{rand}@example.test"))).await;
-    create(&h, user(&format!("bob-{rand}@example.test"))).await;
+    h.create(user(&format!("alice-{rand}@example.test"))).await;
+    h.create(user(&format!("bob-{rand}@example.test"))).await;
 
-    let r = h
-        .get(&format!(
-            "/Users?filter=userName%20zz%20%22alice-{rand}%40example.test%22"
-        ))
-        .await;
-    assert_invalid_filter(&r);
+    let r = users_where(
+        &h,
+        &format!("userName%20zz%20%22alice-{rand}%40example.test%22"),
+    )
+    .await;
+    r.assert_error(400, Some("invalidFilter"));
     assert!(r.body.get("Resources").is_none(), "body: {}", r.body);
     h.shutdown().await;
 }
@@ -364,8 +297,8 @@ async fn unknown_operator_is_400_invalid_filter() {
 #[tokio::test]
 async fn empty_filter_is_400_invalid_filter() {
     let h = Harness::start().await;
-    let r = h.get("/Users?filter=").await;
-    assert_invalid_filter(&r);
+    let r = users_where(&h, "").await;
+    r.assert_error(400, Some("invalidFilter"));
     h.shutdown().await;
 }
 
@@ -377,12 +310,10 @@ async fn unindexed_attribute_is_evaluated_correctly() {
     let rand = rand_hex();
     let mut u = user(&format!("ali-{rand}@example.test"));
     u["nickName"] = json!(format!("Ali-{rand}"));
-    let u1 = create(&h, u).await;
+    let u1 = h.create(u).await;
 
-    let r = h
-        .get(&format!("/Users?filter=nickName+eq+%22Ali-{rand}%22"))
-        .await;
-    assert_one(&r, &u1);
+    let r = users_where(&h, &format!("nickName+eq+%22Ali-{rand}%22")).await;
+    r.assert_one(&u1);
     h.shutdown().await;
 }
 
@@ -391,21 +322,15 @@ async fn unindexed_attribute_is_evaluated_correctly() {
 async fn unquoted_value_is_accepted() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = create(
-        &h,
-        user_ext(
+    let u1 = h
+        .create(user_ext(
             &format!("uq-{rand}@example.test"),
             &format!("6e1f7d2a-4c8b-4d3f-8a52-{rand}"),
-        ),
-    )
-    .await;
-
-    let r = h
-        .get(&format!(
-            "/Users?filter=externalId+eq+6e1f7d2a-4c8b-4d3f-8a52-{rand}"
         ))
         .await;
-    assert_one(&r, &u1);
+
+    let r = users_where(&h, &format!("externalId+eq+6e1f7d2a-4c8b-4d3f-8a52-{rand}")).await;
+    r.assert_one(&u1);
     h.shutdown().await;
 }
 
@@ -418,8 +343,8 @@ async fn unquoted_value_is_accepted() {
 async fn extra_other_malformed_filters_are_400_invalid_filter() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    create(&h, user(&format!("alice-{rand}@example.test"))).await;
-    create(&h, user(&format!("bob-{rand}@example.test"))).await;
+    h.create(user(&format!("alice-{rand}@example.test"))).await;
+    h.create(user(&format!("bob-{rand}@example.test"))).await;
 
     let name = format!("%22alice-{rand}%40example.test%22");
     let filters = [
@@ -437,9 +362,9 @@ async fn extra_other_malformed_filters_are_400_invalid_filter() {
         format!("eq+{name}"),
     ];
     for f in filters {
-        let r = h.get(&format!("/Users?filter={f}")).await;
+        let r = users_where(&h, &f).await;
         assert_eq!(r.status, 400, "filter {f:?}: {}", r.body);
-        assert_invalid_filter(&r);
+        r.assert_error(400, Some("invalidFilter"));
         assert!(
             r.body.get("Resources").is_none(),
             "filter {f:?}: {}",
@@ -457,8 +382,10 @@ async fn extra_other_letter_cases_of_names_and_operators() {
     let h = Harness::start().await;
     let rand = rand_hex();
     let ext = format!("5d0f6c1e-3b7a-4c2e-9f41-{rand}");
-    let u1 = create(&h, user_ext(&format!("cas-{rand}@example.test"), &ext)).await;
-    create(&h, user(&format!("other-{rand}@example.test"))).await;
+    let u1 = h
+        .create(user_ext(&format!("cas-{rand}@example.test"), &ext))
+        .await;
+    h.create(user(&format!("other-{rand}@example.test"))).await;
 
     let filters = [
         format!("UserName+Eq+%22cas-{rand}%40example.test%22"),
@@ -467,9 +394,9 @@ async fn extra_other_letter_cases_of_names_and_operators() {
         format!("userName+eq+%22cas-{rand}%40example.test%22+And+externalId+eq+%22{ext}%22"),
     ];
     for f in filters {
-        let r = h.get(&format!("/Users?filter={f}")).await;
+        let r = users_where(&h, &f).await;
         assert_eq!(r.status, 200, "filter {f:?}: {}", r.body);
-        assert_one(&r, &u1);
+        r.assert_one(&u1);
     }
     h.shutdown().await;
 }
@@ -481,13 +408,10 @@ async fn extra_other_letter_cases_of_names_and_operators() {
 async fn extra_eq_matches_no_suffix_infix_or_superstring() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    create(
-        &h,
-        user_ext(
-            &format!("quentin-{rand}@example.test"),
-            &format!("7a7a7a7a-{rand}"),
-        ),
-    )
+    h.create(user_ext(
+        &format!("quentin-{rand}@example.test"),
+        &format!("7a7a7a7a-{rand}"),
+    ))
     .await;
 
     let filters = [
@@ -499,9 +423,9 @@ async fn extra_eq_matches_no_suffix_infix_or_superstring() {
         "externalId+eq+%227a7a7a7a%22".to_owned(),
     ];
     for f in filters {
-        let r = h.get(&format!("/Users?filter={f}")).await;
+        let r = users_where(&h, &f).await;
         assert_eq!(r.status, 200, "filter {f:?}: {}", r.body);
-        assert_list(&r, 0);
+        r.assert_list(0);
     }
     h.shutdown().await;
 }

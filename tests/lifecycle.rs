@@ -3,80 +3,40 @@
 //! sidecar and core; plus one test that walks an Entra admin's whole sequence.
 #![allow(clippy::unwrap_used)]
 
-use authsidecar_e2e::{Harness, Resp, contains, rand_hex};
+use authsidecar_e2e::{
+    ENTERPRISE, Harness, Resp, USER, absent, at, contains, filter_path_plus, rand_hex, user,
+};
 use serde_json::{Value, json};
 
-const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-/// The Content-Type Entra sends.
-const ENTRA_CT: &str = "application/scim+json; charset=utf-8";
-
-/// The case's header check `Content-Type matches ^application/scim\+json`
-/// (a case-insensitive regex).
-fn assert_scim_ct(r: &Resp) {
-    let ct = r.header("content-type").to_ascii_lowercase();
-    assert!(
-        ct.starts_with("application/scim+json"),
-        "content-type {ct:?}"
-    );
-}
-
-/// The value at an RFC 6901 pointer; `Null` when absent (use [`absent`] to
-/// tell the two apart).
-fn at<'a>(body: &'a Value, ptr: &str) -> &'a Value {
-    body.pointer(ptr).unwrap_or(&Value::Null)
-}
-
-fn absent(body: &Value, ptr: &str) -> bool {
-    body.pointer(ptr).is_none()
-}
-
-fn is_integer(v: &Value) -> bool {
-    v.is_i64() || v.is_u64()
-}
-
-/// POST /Users with Entra's Content-Type.
-async fn entra_post(h: &Harness, body: Value) -> Resp {
-    h.req("POST", "/Users")
-        .header("Content-Type", ENTRA_CT)
-        .json(body)
-        .send()
-        .await
-}
-
-/// PATCH /Users/{id} with these operations and Entra's Content-Type.
-async fn entra_patch(h: &Harness, id: &str, ops: Value) -> Resp {
-    let body = json!({ "schemas": [PATCH_OP], "Operations": ops });
-    h.req("PATCH", &format!("/Users/{id}"))
-        .header("Content-Type", ENTRA_CT)
-        .json(body)
-        .send()
-        .await
-}
-
-/// The plain RFC-shaped user the setup steps create.
-fn plain_user(user_name: &str) -> Value {
-    json!({ "schemas": [CORE], "userName": user_name, "active": true })
+/// A 200 ListResponse with no resources.
+fn assert_no_match(r: &Resp) {
+    r.assert_list(0);
+    assert_eq!(at(&r.body, "/Resources"), &json!([]), "body: {}", r.body);
 }
 
 /// The checks every probe case makes on its answer: a 200 empty ListResponse.
 fn assert_empty_list_response(r: &Resp) {
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(r);
-    assert_eq!(r.body["schemas"], json!([LIST]), "body: {}", r.body);
-    assert!(is_integer(at(&r.body, "/totalResults")), "body: {}", r.body);
-    assert!(is_integer(at(&r.body, "/startIndex")), "body: {}", r.body);
-    assert!(is_integer(at(&r.body, "/itemsPerPage")), "body: {}", r.body);
-    assert_eq!(r.body["totalResults"], json!(0), "body: {}", r.body);
-    assert_eq!(at(&r.body, "/Resources"), &json!([]), "body: {}", r.body);
+    assert_no_match(r);
+    r.assert_integer("startIndex");
+    r.assert_integer("itemsPerPage");
+}
+
+/// Runs one Test Connection probe against a fresh core: `GET path`, with
+/// this Accept header if any, must be a 200 empty ListResponse.
+async fn assert_probe_is_empty(path: &str, accept: Option<&str>) {
+    let h = Harness::start().await;
+    let mut req = h.req("GET", path);
+    if let Some(accept) = accept {
+        req = req.header("Accept", accept);
+    }
+    assert_empty_list_response(&req.send().await);
+    h.shutdown().await;
 }
 
 /// The Entra-shaped create body of `lifecycle.create-entra-shape`.
 fn entra_alice(rand: &str) -> Value {
     json!({
-        "schemas": [CORE, ENTERPRISE],
+        "schemas": [USER, ENTERPRISE],
         "externalId": format!("7c2e4b1a-3f5d-4e8a-9b6c-{rand}"),
         "userName": format!("alice-{rand}@example.test"),
         "active": true,
@@ -106,7 +66,7 @@ fn assert_entra_alice(body: &Value, rand: &str) {
             .chars()
             .any(|c| !c.is_whitespace())
     );
-    assert!(contains(&body["schemas"], &json!(CORE)), "body: {body}");
+    assert!(contains(&body["schemas"], &json!(USER)), "body: {body}");
     assert_eq!(body["userName"], format!("alice-{rand}@example.test"));
     assert_eq!(
         body["externalId"],
@@ -135,37 +95,40 @@ fn assert_entra_alice(body: &Value, rand: &str) {
     assert!(contains(&body["roles"], &role), "body: {body}");
 }
 
+/// The checks `lifecycle.create-entra-shape` makes on the POST answer: 201
+/// with the SCIM media type, a Location naming the new user, and the body of
+/// [`assert_entra_alice`]. Returns the new id.
+fn assert_alice_created(r: &Resp, rand: &str) -> String {
+    r.assert_scim_status(201);
+    let id = r.id();
+    let location = r.header("location");
+    assert!(
+        location.ends_with(&format!("/Users/{id}")),
+        "Location {location:?}"
+    );
+    assert_entra_alice(&r.body, rand);
+    id
+}
+
 /// lifecycle.probe-username-guid
 #[tokio::test]
 async fn probe_username_guid_is_an_empty_list() {
-    let h = Harness::start().await;
-    let rand = rand_hex();
-    let path = format!("/Users?filter=userName+eq+%223f8e2a51-9c4d-4b7e-a1f6-{rand}%22");
-    let r = h.get(&path).await;
-    assert_empty_list_response(&r);
-    h.shutdown().await;
+    let guid = format!("3f8e2a51-9c4d-4b7e-a1f6-{}", rand_hex());
+    assert_probe_is_empty(&filter_path_plus("userName", &guid), None).await;
 }
 
 /// lifecycle.probe-externalid-guid
 #[tokio::test]
 async fn probe_external_id_guid_is_an_empty_list() {
-    let h = Harness::start().await;
-    let rand = rand_hex();
-    let path = format!("/Users?filter=externalId+eq+%227c2e4b1a-3f5d-4e8a-9b6c-{rand}%22");
-    let r = h.get(&path).await;
-    assert_empty_list_response(&r);
-    h.shutdown().await;
+    let guid = format!("7c2e4b1a-3f5d-4e8a-9b6c-{}", rand_hex());
+    assert_probe_is_empty(&filter_path_plus("externalId", &guid), None).await;
 }
 
 /// lifecycle.probe-accept-any
 #[tokio::test]
 async fn probe_with_accept_any_is_not_406() {
-    let h = Harness::start().await;
-    let rand = rand_hex();
-    let path = format!("/Users?filter=userName+eq+%223f8e2a51-9c4d-4b7e-a1f6-{rand}%22");
-    let r = h.req("GET", &path).header("Accept", "*/*").send().await;
-    assert_empty_list_response(&r);
-    h.shutdown().await;
+    let guid = format!("3f8e2a51-9c4d-4b7e-a1f6-{}", rand_hex());
+    assert_probe_is_empty(&filter_path_plus("userName", &guid), Some("*/*")).await;
 }
 
 /// Extra (same kind as `lifecycle.probe-username-guid`): the probe with the
@@ -173,13 +136,11 @@ async fn probe_with_accept_any_is_not_406() {
 /// it) and the attribute name in another letter case.
 #[tokio::test]
 async fn extra_probe_with_the_flag_in_the_query_string() {
-    let h = Harness::start().await;
-    let rand = rand_hex();
-    let path =
-        format!("/Users?aadOptscim062020&filter=USERNAME+eq+%223f8e2a51-9c4d-4b7e-a1f6-{rand}%22");
-    let r = h.get(&path).await;
-    assert_empty_list_response(&r);
-    h.shutdown().await;
+    let path = format!(
+        "/Users?aadOptscim062020&filter=USERNAME+eq+%223f8e2a51-9c4d-4b7e-a1f6-{}%22",
+        rand_hex()
+    );
+    assert_probe_is_empty(&path, None).await;
 }
 
 /// lifecycle.create-entra-shape
@@ -188,22 +149,11 @@ async fn create_with_entra_shape_round_trips() {
     let h = Harness::start().await;
     let rand = rand_hex();
 
-    let r = entra_post(&h, entra_alice(&rand)).await;
-    assert_eq!(r.status, 201, "body: {}", r.body);
-    let u1 = r.body["id"].as_str().unwrap().to_owned();
-    assert_scim_ct(&r);
-    let location = r.header("location");
-    assert!(
-        location.ends_with(&format!("/Users/{u1}")),
-        "Location {location:?}"
-    );
-    assert_entra_alice(&r.body, &rand);
+    let r = h.post("/Users", entra_alice(&rand)).await;
+    let u1 = assert_alice_created(&r, &rand);
 
     // Followup: read back u1.
-    let r = h.get(&format!("/Users/{u1}")).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
-    assert_entra_alice(&r.body, &rand);
+    assert_entra_alice(&h.read_user(&u1).await.body, &rand);
     h.shutdown().await;
 }
 
@@ -213,7 +163,7 @@ async fn create_with_active_string_true_stores_a_boolean() {
     let h = Harness::start().await;
     let rand = rand_hex();
     let body = json!({
-        "schemas": [CORE],
+        "schemas": [USER],
         "externalId": format!("0d1c2b3a-4e5f-4a6b-8c7d-{rand}"),
         "userName": format!("carol-{rand}@example.test"),
         "active": "True",
@@ -223,16 +173,13 @@ async fn create_with_active_string_true_stores_a_boolean() {
         ]
     });
 
-    let r = entra_post(&h, body).await;
-    assert_eq!(r.status, 201, "body: {}", r.body);
-    let u1 = r.body["id"].as_str().unwrap().to_owned();
-    assert_scim_ct(&r);
+    let r = h.post("/Users", body).await;
+    r.assert_scim_status(201);
+    let u1 = r.id();
     assert_eq!(at(&r.body, "/active"), &json!(true), "body: {}", r.body);
     assert!(r.body["active"].is_boolean());
 
-    let r = h.get(&format!("/Users/{u1}")).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
+    let r = h.read_user(&u1).await;
     assert_eq!(at(&r.body, "/active"), &json!(true), "body: {}", r.body);
     h.shutdown().await;
 }
@@ -246,14 +193,14 @@ async fn extra_create_with_active_strings_false_and_lowercase_true() {
     let rand = rand_hex();
     for (i, (sent, stored)) in [("False", false), ("true", true)].into_iter().enumerate() {
         let body = json!({
-            "schemas": [CORE],
+            "schemas": [USER],
             "userName": format!("ast{i}-{rand}@example.test"),
             "active": sent
         });
-        let r = entra_post(&h, body).await;
+        let r = h.post("/Users", body).await;
         assert_eq!(r.status, 201, "active {sent:?}: {}", r.body);
         assert_eq!(at(&r.body, "/active"), &json!(stored), "body: {}", r.body);
-        let u1 = r.body["id"].as_str().unwrap().to_owned();
+        let u1 = r.id();
         let r = h.get(&format!("/Users/{u1}")).await;
         assert_eq!(r.status, 200, "body: {}", r.body);
         assert_eq!(at(&r.body, "/active"), &json!(stored), "body: {}", r.body);
@@ -267,7 +214,7 @@ async fn create_with_nulls_and_a_mistyped_schema_uri() {
     let h = Harness::start().await;
     let rand = rand_hex();
     let body = json!({
-        "schemas": [CORE, "urn:ietf:params:scim:schemas:extension:enterprise:2.0User"],
+        "schemas": [USER, "urn:ietf:params:scim:schemas:extension:enterprise:2.0User"],
         "externalId": format!("2b3c4d5e-6f70-4819-a2b3-{rand}"),
         "userName": format!("dave-{rand}@example.test"),
         "active": true,
@@ -286,10 +233,9 @@ async fn create_with_nulls_and_a_mistyped_schema_uri() {
         "roles": []
     });
 
-    let r = entra_post(&h, body).await;
-    assert_eq!(r.status, 201, "body: {}", r.body);
-    let u1 = r.body["id"].as_str().unwrap().to_owned();
-    assert_scim_ct(&r);
+    let r = h.post("/Users", body).await;
+    r.assert_scim_status(201);
+    let u1 = r.id();
     assert_eq!(r.body["userName"], format!("dave-{rand}@example.test"));
     for ptr in [
         "/addresses",
@@ -303,9 +249,7 @@ async fn create_with_nulls_and_a_mistyped_schema_uri() {
         absent(&r.body, "/roles") || r.body["roles"].as_array().is_some_and(Vec::is_empty);
     assert!(roles_absent_or_empty, "body: {}", r.body);
 
-    let r = h.get(&format!("/Users/{u1}")).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
+    let r = h.read_user(&u1).await;
     assert!(absent(&r.body, "/title"), "body: {}", r.body);
     assert!(absent(&r.body, "/addresses"), "body: {}", r.body);
     assert_eq!(r.body["displayName"], "Dave Example");
@@ -319,16 +263,16 @@ async fn extra_create_with_nulls_inside_the_extension() {
     let h = Harness::start().await;
     let rand = rand_hex();
     let body = json!({
-        "schemas": [CORE, ENTERPRISE],
+        "schemas": [USER, ENTERPRISE],
         "userName": format!("nul-{rand}@example.test"),
         "active": true,
         "name": { "givenName": "Nul", "familyName": null },
         ENTERPRISE: { "department": null, "manager": null, "employeeNumber": "42" }
     });
 
-    let r = entra_post(&h, body).await;
+    let r = h.post("/Users", body).await;
     assert_eq!(r.status, 201, "body: {}", r.body);
-    let u1 = r.body["id"].as_str().unwrap().to_owned();
+    let u1 = r.id();
     let r = h.get(&format!("/Users/{u1}")).await;
     assert_eq!(r.status, 200, "body: {}", r.body);
     assert_eq!(at(&r.body, "/name/givenName"), "Nul", "body: {}", r.body);
@@ -358,29 +302,15 @@ async fn extra_create_with_nulls_inside_the_extension() {
 async fn filter_by_user_name_finds_exactly_the_user() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = h
-        .create(plain_user(&format!("alice-{rand}@example.test")))
-        .await;
+    let name = format!("alice-{rand}@example.test");
+    let u1 = h.create(user(&name)).await;
 
-    let r = h
-        .get(&format!(
-            "/Users?filter=userName+eq+%22alice-{rand}%40example.test%22"
-        ))
-        .await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
-    assert_eq!(r.body["schemas"], json!([LIST]));
-    assert!(is_integer(at(&r.body, "/totalResults")), "body: {}", r.body);
-    assert!(is_integer(at(&r.body, "/startIndex")), "body: {}", r.body);
-    assert!(is_integer(at(&r.body, "/itemsPerPage")), "body: {}", r.body);
-    assert_eq!(r.body["totalResults"], json!(1), "body: {}", r.body);
-    assert_eq!(r.body["Resources"].as_array().map(Vec::len), Some(1));
-    assert_eq!(at(&r.body, "/Resources/0/id"), u1.as_str());
+    let r = h.get(&filter_path_plus("userName", &name)).await;
+    r.assert_one(&u1);
+    r.assert_integer("startIndex");
+    r.assert_integer("itemsPerPage");
     assert_eq!(r.body["startIndex"], json!(1));
-    assert_eq!(
-        at(&r.body, "/Resources/0/userName"),
-        format!("alice-{rand}@example.test").as_str()
-    );
+    assert_eq!(at(&r.body, "/Resources/0/userName"), name.as_str());
     assert!(
         at(&r.body, "/Resources/0/active").is_boolean(),
         "body: {}",
@@ -389,35 +319,29 @@ async fn filter_by_user_name_finds_exactly_the_user() {
     h.shutdown().await;
 }
 
-/// lifecycle.disabled-user-still-findable
-#[tokio::test]
-async fn disabled_user_is_still_findable() {
-    let h = Harness::start().await;
-    let rand = rand_hex();
-    let u1 = h
-        .create(plain_user(&format!("dis-{rand}@example.test")))
-        .await;
-    let ops = json!([{ "op": "Replace", "path": "active", "value": "False" }]);
-    let r = entra_patch(&h, &u1, ops).await;
+/// A disabling PATCH of `id`, which the cases let answer 200 or 204.
+async fn disable(h: &Harness, id: &str, ops: Value) {
+    let r = h.patch_user(id, ops).await;
     assert!(
         [200, 204].contains(&r.status),
         "disable: {} {}",
         r.status,
         r.body
     );
+}
 
-    let r = h
-        .get(&format!(
-            "/Users?filter=userName+eq+%22dis-{rand}%40example.test%22"
-        ))
-        .await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
-    assert_eq!(r.body["schemas"], json!([LIST]));
-    assert!(is_integer(at(&r.body, "/totalResults")), "body: {}", r.body);
-    assert_eq!(r.body["totalResults"], json!(1), "body: {}", r.body);
-    assert_eq!(r.body["Resources"].as_array().map(Vec::len), Some(1));
-    assert_eq!(at(&r.body, "/Resources/0/id"), u1.as_str());
+/// lifecycle.disabled-user-still-findable
+#[tokio::test]
+async fn disabled_user_is_still_findable() {
+    let h = Harness::start().await;
+    let rand = rand_hex();
+    let name = format!("dis-{rand}@example.test");
+    let u1 = h.create(user(&name)).await;
+    let ops = json!([{ "op": "Replace", "path": "active", "value": "False" }]);
+    disable(&h, &u1, ops).await;
+
+    let r = h.get(&filter_path_plus("userName", &name)).await;
+    r.assert_one(&u1);
     assert_eq!(
         at(&r.body, "/Resources/0/active"),
         &json!(false),
@@ -425,9 +349,7 @@ async fn disabled_user_is_still_findable() {
         r.body
     );
 
-    let r = h.get(&format!("/Users/{u1}")).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
+    let r = h.read_user(&u1).await;
     assert_eq!(at(&r.body, "/active"), &json!(false), "body: {}", r.body);
     h.shutdown().await;
 }
@@ -439,27 +361,18 @@ async fn patch_active(prefix: &str, op: Value, disable_first: bool, expected: bo
     let h = Harness::start().await;
     let rand = rand_hex();
     let u1 = h
-        .create(plain_user(&format!("{prefix}-{rand}@example.test")))
+        .create(user(&format!("{prefix}-{rand}@example.test")))
         .await;
     if disable_first {
         let ops = json!([{ "op": "replace", "path": "active", "value": false }]);
-        let r = entra_patch(&h, &u1, ops).await;
-        assert!(
-            [200, 204].contains(&r.status),
-            "disable: {} {}",
-            r.status,
-            r.body
-        );
+        disable(&h, &u1, ops).await;
     }
 
-    let r = entra_patch(&h, &u1, json!([op])).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
+    let r = h.patch_user(&u1, json!([op])).await;
+    r.assert_scim_status(200);
     assert_eq!(at(&r.body, "/active"), &json!(expected), "body: {}", r.body);
 
-    let r = h.get(&format!("/Users/{u1}")).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
+    let r = h.read_user(&u1).await;
     assert_eq!(at(&r.body, "/active"), &json!(expected), "body: {}", r.body);
     assert!(r.body["active"].is_boolean(), "body: {}", r.body);
     h.shutdown().await;
@@ -507,72 +420,27 @@ async fn extra_reenable_with_legacy_string_true() {
 async fn rename_keeps_the_id_and_moves_the_match() {
     let h = Harness::start().await;
     let rand = rand_hex();
+    let old_name = format!("alice.old-{rand}@example.test");
     let new_name = format!("alice.new-{rand}@example.test");
-    let u1 = h
-        .create(plain_user(&format!("alice.old-{rand}@example.test")))
-        .await;
+    let u1 = h.create(user(&old_name)).await;
 
     let ops = json!([{ "op": "Replace", "path": "userName", "value": new_name }]);
-    let r = entra_patch(&h, &u1, ops).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
+    let r = h.patch_user(&u1, ops).await;
+    r.assert_scim_status(200);
     assert_eq!(r.body["userName"], new_name.as_str());
     assert_eq!(r.body["id"], u1.as_str());
 
-    let r = h.get(&format!("/Users/{u1}")).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
+    let r = h.read_user(&u1).await;
     assert_eq!(r.body["userName"], new_name.as_str());
     assert_eq!(r.body["id"], u1.as_str());
 
-    let r = h
-        .get(&format!(
-            "/Users?filter=userName+eq+%22alice.new-{rand}%40example.test%22"
-        ))
-        .await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
-    assert_eq!(r.body["schemas"], json!([LIST]));
-    assert!(is_integer(at(&r.body, "/totalResults")), "body: {}", r.body);
-    assert_eq!(r.body["totalResults"], json!(1), "body: {}", r.body);
-    assert_eq!(r.body["Resources"].as_array().map(Vec::len), Some(1));
-    assert_eq!(at(&r.body, "/Resources/0/id"), u1.as_str());
-
-    let r = h
-        .get(&format!(
-            "/Users?filter=userName+eq+%22alice.old-{rand}%40example.test%22"
-        ))
-        .await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
-    assert_eq!(r.body["schemas"], json!([LIST]));
-    assert!(is_integer(at(&r.body, "/totalResults")), "body: {}", r.body);
-    assert_eq!(r.body["totalResults"], json!(0), "body: {}", r.body);
+    h.get(&filter_path_plus("userName", &new_name))
+        .await
+        .assert_one(&u1);
+    h.get(&filter_path_plus("userName", &old_name))
+        .await
+        .assert_list(0);
     h.shutdown().await;
-}
-
-/// Asserts a 200 ListResponse with exactly one resource, `id`.
-fn assert_single_match(r: &Resp, id: &str) {
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(r);
-    assert_eq!(r.body["schemas"], json!([LIST]), "body: {}", r.body);
-    assert_eq!(r.body["totalResults"], json!(1), "body: {}", r.body);
-    assert_eq!(
-        r.body["Resources"].as_array().map(Vec::len),
-        Some(1),
-        "body: {}",
-        r.body
-    );
-    assert_eq!(at(&r.body, "/Resources/0/id"), id, "body: {}", r.body);
-}
-
-/// Asserts a 200 ListResponse with no resources.
-fn assert_no_match(r: &Resp) {
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(r);
-    assert_eq!(r.body["schemas"], json!([LIST]), "body: {}", r.body);
-    assert_eq!(r.body["totalResults"], json!(0), "body: {}", r.body);
-    assert_eq!(at(&r.body, "/Resources"), &json!([]), "body: {}", r.body);
 }
 
 /// An Entra admin's real sequence in one go, over TLS, on one user: Test
@@ -588,61 +456,50 @@ async fn entra_admin_sequence_end_to_end() {
         h.base
     );
     let rand = rand_hex();
-    let by_name = format!("/Users?filter=userName+eq+%22alice-{rand}%40example.test%22");
-    let by_external_id =
-        format!("/Users?filter=externalId+eq+%227c2e4b1a-3f5d-4e8a-9b6c-{rand}%22");
+    let by_name = filter_path_plus("userName", &format!("alice-{rand}@example.test"));
+    let by_external_id = filter_path_plus("externalId", &format!("7c2e4b1a-3f5d-4e8a-9b6c-{rand}"));
 
     // 1. Test Connection: a random-GUID probe, no Accept header.
-    let probe = format!("/Users?filter=userName+eq+%22{}%22", fresh_guid());
+    let probe = filter_path_plus("userName", &fresh_guid());
     assert_empty_list_response(&h.get(&probe).await);
 
     // 2. Match by userName: nothing yet.
     assert_empty_list_response(&h.get(&by_name).await);
 
     // 3. Create with Entra's body.
-    let r = entra_post(&h, entra_alice(&rand)).await;
-    assert_eq!(r.status, 201, "body: {}", r.body);
-    let id = r.body["id"].as_str().unwrap().to_owned();
-    assert_scim_ct(&r);
-    let location = r.header("location");
-    assert!(
-        location.ends_with(&format!("/Users/{id}")),
-        "Location {location:?}"
-    );
-    assert_entra_alice(&r.body, &rand);
+    let r = h.post("/Users", entra_alice(&rand)).await;
+    let id = assert_alice_created(&r, &rand);
     let created = r.body["meta"]["created"].clone();
 
     // 4. GET by id.
-    let r = h.get(&format!("/Users/{id}")).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
+    let r = h.read_user(&id).await;
     assert_entra_alice(&r.body, &rand);
     assert_eq!(r.body["meta"]["created"], created);
 
     // 5. Match by externalId.
-    assert_single_match(&h.get(&by_external_id).await, &id);
+    h.get(&by_external_id).await.assert_one(&id);
 
     // 6. Legacy disable; the user stays readable and findable.
     let ops = json!([{ "op": "Replace", "path": "active", "value": "False" }]);
-    let r = entra_patch(&h, &id, ops).await;
+    let r = h.patch_user(&id, ops).await;
     assert_eq!(r.status, 200, "body: {}", r.body);
     assert_eq!(r.body["active"], json!(false), "body: {}", r.body);
     let r = h.get(&format!("/Users/{id}")).await;
     assert_eq!(r.status, 200, "body: {}", r.body);
     assert_eq!(r.body["active"], json!(false), "body: {}", r.body);
     let r = h.get(&by_name).await;
-    assert_single_match(&r, &id);
+    r.assert_one(&id);
     assert_eq!(
         at(&r.body, "/Resources/0/active"),
         &json!(false),
         "body: {}",
         r.body
     );
-    assert_single_match(&h.get(&by_external_id).await, &id);
+    h.get(&by_external_id).await.assert_one(&id);
 
     // 7. Flag-style re-enable.
     let ops = json!([{ "op": "replace", "path": "active", "value": true }]);
-    let r = entra_patch(&h, &id, ops).await;
+    let r = h.patch_user(&id, ops).await;
     assert_eq!(r.status, 200, "body: {}", r.body);
     assert_eq!(r.body["active"], json!(true), "body: {}", r.body);
     let r = h.get(&format!("/Users/{id}")).await;
@@ -654,7 +511,7 @@ async fn entra_admin_sequence_end_to_end() {
         r#""value":"Approver","displayName":"Approver"}"#
     );
     let ops = json!([{ "op": "Add", "path": "roles", "value": [{ "value": role }] }]);
-    let r = entra_patch(&h, &id, ops).await;
+    let r = h.patch_user(&id, ops).await;
     assert_eq!(r.status, 200, "body: {}", r.body);
     let r = h.get(&format!("/Users/{id}")).await;
     assert_eq!(
@@ -673,12 +530,12 @@ async fn entra_admin_sequence_end_to_end() {
     // 9. Rename.
     let new_name = format!("alice.new-{rand}@example.test");
     let ops = json!([{ "op": "Replace", "path": "userName", "value": new_name }]);
-    let r = entra_patch(&h, &id, ops).await;
+    let r = h.patch_user(&id, ops).await;
     assert_eq!(r.status, 200, "body: {}", r.body);
     assert_eq!(r.body["userName"], new_name.as_str());
     assert_eq!(r.body["id"], id.as_str());
-    let by_new_name = format!("/Users?filter=userName+eq+%22alice.new-{rand}%40example.test%22");
-    assert_single_match(&h.get(&by_new_name).await, &id);
+    let by_new_name = filter_path_plus("userName", &new_name);
+    h.get(&by_new_name).await.assert_one(&id);
     assert_no_match(&h.get(&by_name).await);
     let r = h.get(&format!("/Users/{id}")).await;
     assert_eq!(

@@ -78,7 +78,7 @@ fn sample(page: &str, series: &str) -> Option<f64> {
 
 /// `https://127.0.0.1:PORT` of the harness's sidecar.
 fn origin(h: &Harness) -> String {
-    format!("https://{}", h.sidecar.as_ref().unwrap().local_addr())
+    format!("https://{}", h.addr())
 }
 
 #[tokio::test]
@@ -172,9 +172,7 @@ async fn metrics_count_requests_core_calls_tls_and_the_token_cache() {
     let raw_path = h.client.get(format!("{}/secret-scan-path", origin(&h)));
     assert_eq!(raw_path.send().await.unwrap().status(), 404);
     // A client that is not speaking TLS: one failed handshake.
-    let mut tcp = tokio::net::TcpStream::connect(h.sidecar.as_ref().unwrap().local_addr())
-        .await
-        .unwrap();
+    let mut tcp = tokio::net::TcpStream::connect(h.addr()).await.unwrap();
     tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
         .unwrap();
@@ -400,7 +398,7 @@ async fn json_logs_never_hold_a_token_or_its_prefix_even_at_debug() {
         .send()
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
-    let id = r.body["id"].as_str().unwrap().to_owned();
+    let id = r.id();
     let r = h
         .req("GET", &format!("/Users/{id}"))
         .header("X-Request-Id", "rid-b")

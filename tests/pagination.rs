@@ -8,43 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use authsidecar_e2e::{Harness, Resp, rand_hex};
-use serde_json::json;
-
-/// The Content-Type Entra sends, which every case sets on its bodies.
-const CT: &str = "application/scim+json; charset=utf-8";
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-
-/// The cases' header check `Content-Type matches ^application/scim\+json`
-/// (a case-insensitive regex).
-fn assert_scim_media(r: &Resp) {
-    let ct = r.header("content-type").to_ascii_lowercase();
-    assert!(
-        ct.starts_with("application/scim+json"),
-        "content-type {ct:?} (status {}, body {})",
-        r.status,
-        r.body
-    );
-}
-
-/// The checks every list step shares: 200, SCIM media type, `schemas`, and an
-/// integer `totalResults`.
-fn assert_list_shape(r: &Resp) {
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_media(r);
-    assert_eq!(r.body["schemas"], json!([LIST]));
-    assert_integer(r, "totalResults");
-}
-
-/// The case check `{"ptr": "/KEY", "op": "type", "value": "integer"}`.
-fn assert_integer(r: &Resp, key: &str) {
-    assert!(
-        r.body[key].is_u64() || r.body[key].is_i64(),
-        "{key} not an integer: {}",
-        r.body
-    );
-}
+use authsidecar_e2e::{Harness, Resp, rand_hex, user};
 
 /// The case check `{"ptr": "/Resources", "op": "len", "value": n}`.
 fn resources_len(r: &Resp) -> usize {
@@ -54,29 +18,17 @@ fn resources_len(r: &Resp) -> usize {
         .len()
 }
 
-/// A setup step: create a user (asserts 201) and capture its id.
-async fn create(h: &Harness, name: &str) -> String {
-    let r = h
-        .req("POST", "/Users")
-        .header("Content-Type", CT)
-        .json(json!({"schemas": [USER], "userName": name, "active": true}))
-        .send()
-        .await;
-    assert_eq!(r.status, 201, "setup create failed: {}", r.body);
-    r.body["id"].as_str().unwrap().to_owned()
-}
-
 /// The three setup users `ned`, `oli` and `pia` several cases share.
 async fn create_three(h: &Harness, rand: &str) {
     for n in ["ned", "oli", "pia"] {
-        create(h, &format!("{n}-{rand}@example.test")).await;
+        h.create(user(&format!("{n}-{rand}@example.test"))).await;
     }
 }
 
 /// The count-0 probe: the total number of users (asserts the list shape).
 async fn total(h: &Harness) -> u64 {
     let r = h.get("/Users?count=0").await;
-    assert_list_shape(&r);
+    r.assert_list_shape();
     r.body["totalResults"].as_u64().unwrap()
 }
 
@@ -87,9 +39,9 @@ async fn count_limits_the_page_but_not_total_results() {
     create_three(&h, &rand_hex()).await;
 
     let r = h.get("/Users?startIndex=1&count=2").await;
-    assert_list_shape(&r);
-    assert_integer(&r, "startIndex");
-    assert_integer(&r, "itemsPerPage");
+    r.assert_list_shape();
+    r.assert_integer("startIndex");
+    r.assert_integer("itemsPerPage");
     assert_eq!(r.body["startIndex"], 1);
     assert_eq!(r.body["itemsPerPage"], 2);
     assert_eq!(resources_len(&r), 2);
@@ -102,13 +54,13 @@ async fn count_limits_the_page_but_not_total_results() {
 async fn defaults_apply_without_start_index_or_count() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    create(&h, &format!("lee-{rand}@example.test")).await;
-    create(&h, &format!("max-{rand}@example.test")).await;
+    h.create(user(&format!("lee-{rand}@example.test"))).await;
+    h.create(user(&format!("max-{rand}@example.test"))).await;
 
     let r = h.get("/Users").await;
-    assert_list_shape(&r);
-    assert_integer(&r, "startIndex");
-    assert_integer(&r, "itemsPerPage");
+    r.assert_list_shape();
+    r.assert_integer("startIndex");
+    r.assert_integer("itemsPerPage");
     assert_eq!(r.body["startIndex"], 1);
     assert!(r.body["totalResults"].as_u64().unwrap() >= 2, "{}", r.body);
     assert!(resources_len(&r) >= 2, "{}", r.body);
@@ -122,25 +74,15 @@ async fn count_zero_returns_only_the_total() {
     create_three(&h, &rand_hex()).await;
 
     let r = h.get("/Users?count=0").await;
-    assert_list_shape(&r);
+    r.assert_list_shape();
     assert!(r.body["totalResults"].as_u64().unwrap() >= 3, "{}", r.body);
-    assert_no_resources(&r);
+    r.assert_no_resources();
     assert!(
         r.body.get("itemsPerPage").is_none() || r.body["itemsPerPage"] == 0,
         "itemsPerPage: {}",
         r.body
     );
     h.shutdown().await;
-}
-
-/// The case check "`Resources` absent, or of length 0".
-fn assert_no_resources(r: &Resp) {
-    assert!(
-        r.body.get("Resources").is_none()
-            || r.body["Resources"].as_array().map(Vec::len) == Some(0),
-        "Resources: {}",
-        r.body
-    );
 }
 
 /// pagination.last-page-item-count
@@ -151,9 +93,9 @@ async fn last_page_holds_one_item_and_says_so() {
     let t = total(&h).await;
 
     let r = h.get(&format!("/Users?startIndex={t}&count=2")).await;
-    assert_list_shape(&r);
-    assert_integer(&r, "startIndex");
-    assert_integer(&r, "itemsPerPage");
+    r.assert_list_shape();
+    r.assert_integer("startIndex");
+    r.assert_integer("itemsPerPage");
     assert_eq!(resources_len(&r), 1, "{}", r.body);
     assert_eq!(r.body["itemsPerPage"], 1);
     assert_eq!(r.body["startIndex"], t);
@@ -165,12 +107,13 @@ async fn last_page_holds_one_item_and_says_so() {
 #[tokio::test]
 async fn list_metadata_are_integers() {
     let h = Harness::start().await;
-    create(&h, &format!("kai-{}@example.test", rand_hex())).await;
+    h.create(user(&format!("kai-{}@example.test", rand_hex())))
+        .await;
 
     let r = h.get("/Users?startIndex=1&count=5").await;
-    assert_list_shape(&r);
-    assert_integer(&r, "itemsPerPage");
-    assert_integer(&r, "startIndex");
+    r.assert_list_shape();
+    r.assert_integer("itemsPerPage");
+    r.assert_integer("startIndex");
     h.shutdown().await;
 }
 
@@ -195,7 +138,10 @@ async fn extra_walking_all_pages_visits_every_user_once() {
     let rand = rand_hex();
     let mut created = BTreeSet::new();
     for n in ["a", "b", "c", "d", "e"] {
-        created.insert(create(&h, &format!("walk{n}-{rand}@example.test")).await);
+        created.insert(
+            h.create(user(&format!("walk{n}-{rand}@example.test")))
+                .await,
+        );
     }
     let t = total(&h).await;
     assert_eq!(t, 5, "a fresh core holds only the users this test created");
@@ -204,8 +150,7 @@ async fn extra_walking_all_pages_visits_every_user_once() {
     let mut start = 1;
     while start <= t {
         let r = h.get(&format!("/Users?startIndex={start}&count=2")).await;
-        assert_list_shape(&r);
-        assert_eq!(r.body["totalResults"], t);
+        r.assert_list(t);
         assert_eq!(r.body["startIndex"], start);
         let ids = page_ids(&r);
         assert_eq!(ids.len() as u64, 2.min(t - start + 1), "{}", r.body);
@@ -229,16 +174,14 @@ async fn extra_out_of_range_start_index_and_count_are_clamped() {
 
     for start in ["0", "-5"] {
         let r = h.get(&format!("/Users?startIndex={start}&count=2")).await;
-        assert_list_shape(&r);
+        r.assert_list(t);
         assert_eq!(r.body["startIndex"], 1, "startIndex={start}: {}", r.body);
-        assert_eq!(r.body["totalResults"], t);
         assert_eq!(resources_len(&r), 2, "startIndex={start}: {}", r.body);
     }
 
     let r = h.get("/Users?count=-1").await;
-    assert_list_shape(&r);
-    assert_eq!(r.body["totalResults"], t);
-    assert_no_resources(&r);
+    r.assert_list(t);
+    r.assert_no_resources();
     h.shutdown().await;
 }
 
@@ -251,12 +194,10 @@ async fn extra_start_index_past_the_end_is_an_empty_page() {
     let t = total(&h).await;
 
     let r = h.get(&format!("/Users?startIndex={}&count=2", t + 1)).await;
-    assert_list_shape(&r);
-    assert_eq!(r.body["totalResults"], t);
-    assert_no_resources(&r);
+    r.assert_list(t);
+    r.assert_no_resources();
     let r = h.get("/Users?startIndex=1000000&count=5").await;
-    assert_list_shape(&r);
-    assert_eq!(r.body["totalResults"], t);
-    assert_no_resources(&r);
+    r.assert_list(t);
+    r.assert_no_resources();
     h.shutdown().await;
 }

@@ -95,10 +95,9 @@ async fn dev_app_config_forwards_with_identity_and_forwarding_headers() {
     let h = sidecar_for(&app, |_| {}).await;
     for proto in BOTH {
         let auth = bearer(VIEWER);
-        let got = call(
+        let got = get(
             &h,
             proto,
-            "GET",
             "/app/orders?id=7",
             &[
                 ("authorization", &auth),
@@ -106,7 +105,6 @@ async fn dev_app_config_forwards_with_identity_and_forwarding_headers() {
                 ("cookie", "a=1"),
                 ("cookie", "b=2"),
             ],
-            empty(),
         )
         .await;
         assert_eq!(
@@ -121,10 +119,7 @@ async fn dev_app_config_forwards_with_identity_and_forwarding_headers() {
         assert_eq!(echo["method"], "GET");
         assert_eq!(echo["target"], "/app/orders?id=7");
         assert_eq!(echo["version"], "HTTP/1.1");
-        let sidecar = format!(
-            "127.0.0.1:{}",
-            h.sidecar.as_ref().unwrap().local_addr().port()
-        );
+        let sidecar = format!("127.0.0.1:{}", h.addr().port());
         assert_eq!(received(echo, "host"), vec![app.addr.to_string()]);
         assert_eq!(received(echo, "x-forwarded-host"), vec![sidecar]);
         assert_eq!(received(echo, "x-forwarded-proto"), vec!["https"]);
@@ -139,13 +134,11 @@ async fn dev_app_config_forwards_with_identity_and_forwarding_headers() {
         assert_eq!(request_id.len(), 36, "{request_id}");
         assert_eq!(received(echo, "x-request-id"), vec![request_id]);
     }
-    let scim = call(
+    let scim = get(
         &h,
         Proto::H1,
-        "GET",
         "/api/v1/scim/v2/Users",
         &[("authorization", &bearer(ADMIN))],
-        empty(),
     )
     .await;
     assert_eq!(scim.status, 200);
@@ -271,10 +264,9 @@ async fn custom_identity_header_names_are_set_and_protected() {
     })
     .await;
     let auth = bearer(OTHER);
-    let got = call(
+    let got = get(
         &h,
         Proto::H1,
-        "GET",
         "/app/me",
         &[
             ("authorization", &auth),
@@ -282,7 +274,6 @@ async fn custom_identity_header_names_are_set_and_protected() {
             ("X.Access.Level", "Owner"),
             ("x-ignite-workspace", "just-a-header"),
         ],
-        empty(),
     )
     .await;
     assert_eq!(got.status, 200);
@@ -314,15 +305,7 @@ async fn authorization_reaches_the_app_only_when_configured() {
     for (forward, expected) in [(false, vec![]), (true, vec![auth.clone()])] {
         let h = sidecar_for(&app, |c| c.forward_authorization = forward).await;
         for target in ["/app/x", "/healthz"] {
-            let got = call(
-                &h,
-                Proto::H1,
-                "GET",
-                target,
-                &[("authorization", &auth)],
-                empty(),
-            )
-            .await;
+            let got = get(&h, Proto::H1, target, &[("authorization", &auth)]).await;
             assert_eq!(got.status, 200);
             assert_eq!(received(&got.json, "authorization"), expected, "{target}");
         }

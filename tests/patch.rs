@@ -7,26 +7,8 @@
 //! other inputs of the same kinds.
 #![allow(clippy::unwrap_used)]
 
-use authsidecar_e2e::{Harness, Resp, contains, rand_hex};
+use authsidecar_e2e::{ENTERPRISE, Harness, Resp, USER, contains, rand_hex, user};
 use serde_json::{Value, json};
-
-/// The Content-Type Entra sends, which every case sets on its bodies.
-const CT: &str = "application/scim+json; charset=utf-8";
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
-/// The cases' header check `Content-Type matches ^application/scim\+json`
-/// (a case-insensitive regex).
-fn assert_scim_media(r: &Resp) {
-    let ct = r.header("content-type").to_ascii_lowercase();
-    assert!(
-        ct.starts_with("application/scim+json"),
-        "content-type {ct:?} (status {}, body {})",
-        r.status,
-        r.body
-    );
-}
 
 /// The PATCH's answer: 200 with the resource (the cases' preferred branch).
 fn assert_patched(r: &Resp) {
@@ -35,41 +17,15 @@ fn assert_patched(r: &Resp) {
         "PATCH should answer 200 + resource: {}",
         r.body
     );
-    assert_scim_media(r);
+    r.assert_scim();
 }
 
-/// A setup step: create a user (asserts 201) and capture its id.
-async fn create(h: &Harness, body: Value) -> String {
-    let r = h
-        .req("POST", "/Users")
-        .header("Content-Type", CT)
-        .json(body)
-        .send()
-        .await;
-    assert_eq!(r.status, 201, "setup create failed: {}", r.body);
-    r.body["id"].as_str().unwrap().to_owned()
-}
-
-/// `{"schemas": [User], "userName": name, "active": true}`.
-fn user(name: &str) -> Value {
-    json!({"schemas": [USER], "userName": name, "active": true})
-}
-
-/// `PATCH /Users/{id}` with a PatchOp of these operations.
-async fn patch(h: &Harness, id: &str, ops: Value) -> Resp {
-    h.req("PATCH", &format!("/Users/{id}"))
-        .header("Content-Type", CT)
-        .json(json!({"schemas": [PATCH_OP], "Operations": ops}))
-        .send()
-        .await
-}
-
-/// The read-back step: `GET /Users/{id}`, 200 with the SCIM media type.
-async fn read_back(h: &Harness, id: &str) -> Resp {
-    let r = h.get(&format!("/Users/{id}")).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_media(&r);
-    r
+/// The checks of a PATCH that sets one attribute: 200 with `attribute` equal
+/// to `value` in the answer, and in the read-back.
+async fn assert_applied(h: &Harness, id: &str, r: &Resp, attribute: &str, value: Value) {
+    assert_patched(r);
+    assert_eq!(r.body[attribute], value, "{}", r.body);
+    assert_eq!(h.read_user(id).await.body[attribute], value);
 }
 
 /// The case check `{"ptr": "/emails", "op": "len", "value": n}`.
@@ -120,33 +76,33 @@ fn assert_legacy_replaced(r: &Resp, rand: &str) {
 async fn legacy_pascal_case_replaces_apply_together() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = create(&h, alice(&rand, "alice.p")).await;
+    let u1 = h.create(alice(&rand, "alice.p")).await;
 
-    let r = patch(
-        &h,
-        &u1,
-        json!([
-            {"op": "Replace", "path": "displayName", "value": "Alice Q. Example"},
-            {
-                "op": "Replace",
-                "path": "emails[type eq \"work\"].value",
-                "value": format!("alice.q-{rand}@example.test")
-            },
-            {"op": "Replace", "path": "name.givenName", "value": "Alicia"},
-            {"op": "Replace", "path": "name.familyName", "value": "Example-Smith"},
-            {
-                "op": "Replace",
-                "path": "externalId",
-                "value": format!("7c2e4b1a-3f5d-4e8a-9b6c-{rand}")
-            },
-            {"op": "Replace", "path": format!("{ENTERPRISE}:employeeNumber"), "value": "E-1001"}
-        ]),
-    )
-    .await;
+    let r = h
+        .patch_user(
+            &u1,
+            json!([
+                {"op": "Replace", "path": "displayName", "value": "Alice Q. Example"},
+                {
+                    "op": "Replace",
+                    "path": "emails[type eq \"work\"].value",
+                    "value": format!("alice.q-{rand}@example.test")
+                },
+                {"op": "Replace", "path": "name.givenName", "value": "Alicia"},
+                {"op": "Replace", "path": "name.familyName", "value": "Example-Smith"},
+                {
+                    "op": "Replace",
+                    "path": "externalId",
+                    "value": format!("7c2e4b1a-3f5d-4e8a-9b6c-{rand}")
+                },
+                {"op": "Replace", "path": format!("{ENTERPRISE}:employeeNumber"), "value": "E-1001"}
+            ]),
+        )
+        .await;
     assert_patched(&r);
     assert_legacy_replaced(&r, &rand);
 
-    assert_legacy_replaced(&read_back(&h, &u1).await, &rand);
+    assert_legacy_replaced(&h.read_user(&u1).await, &rand);
     h.shutdown().await;
 }
 
@@ -162,17 +118,19 @@ fn assert_one_work_email(r: &Resp, value: &str) {
 async fn add_on_filtered_email_creates_it_once() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = create(&h, user(&format!("carol.ne-{rand}@example.test"))).await;
+    let u1 = h
+        .create(user(&format!("carol.ne-{rand}@example.test")))
+        .await;
     let email = format!("carol.work-{rand}@example.test");
     let ops = json!([{"op": "Add", "path": "emails[type eq \"work\"].value", "value": email}]);
 
-    let r = patch(&h, &u1, ops.clone()).await;
+    let r = h.patch_user(&u1, ops.clone()).await;
     assert_patched(&r);
     assert_one_work_email(&r, &email);
 
-    assert_one_work_email(&read_back(&h, &u1).await, &email);
+    assert_one_work_email(&h.read_user(&u1).await, &email);
 
-    let r = patch(&h, &u1, ops).await;
+    let r = h.patch_user(&u1, ops).await;
     assert!(
         matches!(r.status, 200 | 204),
         "repeat: {} {}",
@@ -180,7 +138,7 @@ async fn add_on_filtered_email_creates_it_once() {
         r.body
     );
 
-    assert_one_work_email(&read_back(&h, &u1).await, &email);
+    assert_one_work_email(&h.read_user(&u1).await, &email);
     h.shutdown().await;
 }
 
@@ -189,12 +147,9 @@ async fn add_on_filtered_email_creates_it_once() {
 async fn adds_under_one_filter_build_one_address() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = create(&h, user(&format!("carl-{rand}@example.test"))).await;
+    let u1 = h.create(user(&format!("carl-{rand}@example.test"))).await;
 
-    let r = patch(
-        &h,
-        &u1,
-        json!([
+    let r = h.patch_user(&u1, json!([
             {
                 "op": "Add",
                 "path": "addresses[type eq \"work\"].streetAddress",
@@ -208,7 +163,7 @@ async fn adds_under_one_filter_build_one_address() {
     .await;
     assert_patched(&r);
 
-    let r = read_back(&h, &u1).await;
+    let r = h.read_user(&u1).await;
     let address = json!({
         "type": "work",
         "streetAddress": "1 Example Way",
@@ -230,26 +185,25 @@ async fn adds_under_one_filter_build_one_address() {
 #[tokio::test]
 async fn disable_bundled_with_other_ops_lands() {
     let h = Harness::start().await;
-    let u1 = create(&h, user(&format!("bund-{}@example.test", rand_hex()))).await;
+    let u1 = h
+        .create(user(&format!("bund-{}@example.test", rand_hex())))
+        .await;
 
-    let r = patch(
-        &h,
-        &u1,
-        json!([
-            {"op": "Replace", "path": "title", "value": "Senior Buyer"},
-            {
-                "op": "Replace",
-                "path": "addresses[type eq \"work\"].streetAddress",
-                "value": "1 Example Way"
-            },
-            {"op": "Replace", "path": "active", "value": "False"}
-        ]),
-    )
-    .await;
-    assert_patched(&r);
-    assert_eq!(r.body["active"], false, "{}", r.body);
-
-    assert_eq!(read_back(&h, &u1).await.body["active"], false);
+    let r = h
+        .patch_user(
+            &u1,
+            json!([
+                {"op": "Replace", "path": "title", "value": "Senior Buyer"},
+                {
+                    "op": "Replace",
+                    "path": "addresses[type eq \"work\"].streetAddress",
+                    "value": "1 Example Way"
+                },
+                {"op": "Replace", "path": "active", "value": "False"}
+            ]),
+        )
+        .await;
+    assert_applied(&h, &u1, &r, "active", json!(false)).await;
     h.shutdown().await;
 }
 
@@ -257,18 +211,14 @@ async fn disable_bundled_with_other_ops_lands() {
 #[tokio::test]
 async fn pathless_replace_deactivates() {
     let h = Harness::start().await;
-    let u1 = create(&h, user(&format!("dee-{}@example.test", rand_hex()))).await;
+    let u1 = h
+        .create(user(&format!("dee-{}@example.test", rand_hex())))
+        .await;
 
-    let r = patch(
-        &h,
-        &u1,
-        json!([{"op": "replace", "value": {"active": false}}]),
-    )
-    .await;
-    assert_patched(&r);
-    assert_eq!(r.body["active"], false, "{}", r.body);
-
-    assert_eq!(read_back(&h, &u1).await.body["active"], false);
+    let r = h
+        .patch_user(&u1, json!([{"op": "replace", "value": {"active": false}}]))
+        .await;
+    assert_applied(&h, &u1, &r, "active", json!(false)).await;
     h.shutdown().await;
 }
 
@@ -303,33 +253,33 @@ fn assert_no_literal_keys(r: &Resp) {
 async fn flag_pathless_dotted_and_urn_keys_resolve() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = create(&h, alice(&rand, "alice.f")).await;
+    let u1 = h.create(alice(&rand, "alice.f")).await;
 
-    let r = patch(
-        &h,
-        &u1,
-        json!([
-            {
-                "op": "replace",
-                "path": "emails[type eq \"work\"].value",
-                "value": format!("alice.b-{rand}@example.test")
-            },
-            {
-                "op": "replace",
-                "value": {
-                    "displayName": "Alice B. Example",
-                    "name.givenName": "Alice",
-                    "name.familyName": "Bexample",
-                    format!("{ENTERPRISE}:employeeNumber"): "E-2002"
+    let r = h
+        .patch_user(
+            &u1,
+            json!([
+                {
+                    "op": "replace",
+                    "path": "emails[type eq \"work\"].value",
+                    "value": format!("alice.b-{rand}@example.test")
+                },
+                {
+                    "op": "replace",
+                    "value": {
+                        "displayName": "Alice B. Example",
+                        "name.givenName": "Alice",
+                        "name.familyName": "Bexample",
+                        format!("{ENTERPRISE}:employeeNumber"): "E-2002"
+                    }
                 }
-            }
-        ]),
-    )
-    .await;
+            ]),
+        )
+        .await;
     assert_patched(&r);
     assert_flag_replaced(&r, &rand);
 
-    assert_flag_replaced(&read_back(&h, &u1).await, &rand);
+    assert_flag_replaced(&h.read_user(&u1).await, &rand);
     h.shutdown().await;
 }
 
@@ -339,18 +289,15 @@ async fn pascal_case_replace_is_applied() {
     let h = Harness::start().await;
     let mut u = user(&format!("gina2-{}@example.test", rand_hex()));
     u["displayName"] = json!("Gina Example");
-    let u1 = create(&h, u).await;
+    let u1 = h.create(u).await;
 
-    let r = patch(
-        &h,
-        &u1,
-        json!([{"op": "Replace", "path": "displayName", "value": "Gina Renamed"}]),
-    )
-    .await;
-    assert_patched(&r);
-    assert_eq!(r.body["displayName"], "Gina Renamed", "{}", r.body);
-
-    assert_eq!(read_back(&h, &u1).await.body["displayName"], "Gina Renamed");
+    let r = h
+        .patch_user(
+            &u1,
+            json!([{"op": "Replace", "path": "displayName", "value": "Gina Renamed"}]),
+        )
+        .await;
+    assert_applied(&h, &u1, &r, "displayName", json!("Gina Renamed")).await;
     h.shutdown().await;
 }
 
@@ -358,18 +305,17 @@ async fn pascal_case_replace_is_applied() {
 #[tokio::test]
 async fn add_sets_a_single_valued_attribute() {
     let h = Harness::start().await;
-    let u1 = create(&h, user(&format!("nick-{}@example.test", rand_hex()))).await;
+    let u1 = h
+        .create(user(&format!("nick-{}@example.test", rand_hex())))
+        .await;
 
-    let r = patch(
-        &h,
-        &u1,
-        json!([{"op": "Add", "path": "nickName", "value": "Ali"}]),
-    )
-    .await;
-    assert_patched(&r);
-    assert_eq!(r.body["nickName"], "Ali", "{}", r.body);
-
-    assert_eq!(read_back(&h, &u1).await.body["nickName"], "Ali");
+    let r = h
+        .patch_user(
+            &u1,
+            json!([{"op": "Add", "path": "nickName", "value": "Ali"}]),
+        )
+        .await;
+    assert_applied(&h, &u1, &r, "nickName", json!("Ali")).await;
     h.shutdown().await;
 }
 
@@ -380,21 +326,20 @@ async fn failing_op_rolls_back_the_whole_patch() {
     let name = format!("atom-{}@example.test", rand_hex());
     let mut u = user(&name);
     u["displayName"] = json!("Alice Example");
-    let u1 = create(&h, u).await;
+    let u1 = h.create(u).await;
 
-    let r = patch(
-        &h,
-        &u1,
-        json!([
-            {"op": "replace", "path": "displayName", "value": "Should Not Stick"},
-            {"op": "replace", "path": "userName", "value": null}
-        ]),
-    )
-    .await;
+    let r = h
+        .patch_user(
+            &u1,
+            json!([
+                {"op": "replace", "path": "displayName", "value": "Should Not Stick"},
+                {"op": "replace", "path": "userName", "value": null}
+            ]),
+        )
+        .await;
     r.assert_error(400, None);
-    assert_scim_media(&r);
 
-    let r = read_back(&h, &u1).await;
+    let r = h.read_user(&u1).await;
     assert_eq!(r.body["displayName"], "Alice Example", "{}", r.body);
     assert_eq!(r.body["userName"], name.as_str(), "{}", r.body);
     h.shutdown().await;
@@ -409,8 +354,8 @@ async fn extra_other_invalid_ops_roll_back_the_whole_patch() {
     let h = Harness::start().await;
     let mut u = user(&format!("atom2-{}@example.test", rand_hex()));
     u["displayName"] = json!("Alice Example");
-    let u1 = create(&h, u).await;
-    let before = read_back(&h, &u1).await;
+    let u1 = h.create(u).await;
+    let before = h.read_user(&u1).await;
 
     let first = json!({"op": "Replace", "path": "displayName", "value": "Should Not Stick"});
     let bad_ops = [
@@ -422,10 +367,10 @@ async fn extra_other_invalid_ops_roll_back_the_whole_patch() {
         json!({"op": "Replace"}),
     ];
     for bad in bad_ops {
-        let r = patch(&h, &u1, json!([first.clone(), bad.clone()])).await;
+        let r = h.patch_user(&u1, json!([first.clone(), bad.clone()])).await;
         assert_eq!(r.status, 400, "second op {bad}: {}", r.body);
         r.assert_error(400, None);
-        let after = read_back(&h, &u1).await;
+        let after = h.read_user(&u1).await;
         assert_eq!(after.body, before.body, "second op {bad} left a change");
     }
     h.shutdown().await;
@@ -438,7 +383,9 @@ async fn extra_other_invalid_ops_roll_back_the_whole_patch() {
 #[tokio::test]
 async fn extra_string_booleans_in_other_spellings_land() {
     let h = Harness::start().await;
-    let u1 = create(&h, user(&format!("sb-{}@example.test", rand_hex()))).await;
+    let u1 = h
+        .create(user(&format!("sb-{}@example.test", rand_hex())))
+        .await;
 
     let steps = [
         (
@@ -463,10 +410,10 @@ async fn extra_string_booleans_in_other_spellings_land() {
         ),
     ];
     for (ops, active) in steps {
-        let r = patch(&h, &u1, ops.clone()).await;
+        let r = h.patch_user(&u1, ops.clone()).await;
         assert_patched(&r);
         assert_eq!(r.body["active"], active, "{ops}: {}", r.body);
-        let r = read_back(&h, &u1).await;
+        let r = h.read_user(&u1).await;
         assert_eq!(r.body["active"], active, "{ops}: {}", r.body);
     }
     h.shutdown().await;
@@ -480,12 +427,9 @@ async fn extra_string_booleans_in_other_spellings_land() {
 async fn extra_disable_bundled_with_other_unused_attributes_lands() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = create(&h, user(&format!("bund2-{rand}@example.test"))).await;
+    let u1 = h.create(user(&format!("bund2-{rand}@example.test"))).await;
 
-    let r = patch(
-        &h,
-        &u1,
-        json!([
+    let r = h.patch_user(&u1, json!([
             {"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 555 0100"},
             {"op": "Add", "path": format!("{ENTERPRISE}:department"), "value": "Procurement"},
             {"op": "Replace", "path": "preferredLanguage", "value": "en-US"},
@@ -498,9 +442,7 @@ async fn extra_disable_bundled_with_other_unused_attributes_lands() {
         ]),
     )
     .await;
-    assert_patched(&r);
-    assert_eq!(r.body["active"], false, "{}", r.body);
-    assert_eq!(read_back(&h, &u1).await.body["active"], false);
+    assert_applied(&h, &u1, &r, "active", json!(false)).await;
     h.shutdown().await;
 }
 
@@ -510,24 +452,26 @@ async fn extra_disable_bundled_with_other_unused_attributes_lands() {
 #[tokio::test]
 async fn extra_pathless_add_with_dotted_and_urn_keys_resolves() {
     let h = Harness::start().await;
-    let u1 = create(&h, user(&format!("pla-{}@example.test", rand_hex()))).await;
+    let u1 = h
+        .create(user(&format!("pla-{}@example.test", rand_hex())))
+        .await;
 
     for (op, given, dept) in [("add", "Bo", "Sales"), ("Add", "Bea", "Legal")] {
-        let r = patch(
-            &h,
-            &u1,
-            json!([{
-                "op": op,
-                "value": {
-                    "name.givenName": given,
-                    "name.familyName": "Lee",
-                    format!("{ENTERPRISE}:department"): dept
-                }
-            }]),
-        )
-        .await;
+        let r = h
+            .patch_user(
+                &u1,
+                json!([{
+                    "op": op,
+                    "value": {
+                        "name.givenName": given,
+                        "name.familyName": "Lee",
+                        format!("{ENTERPRISE}:department"): dept
+                    }
+                }]),
+            )
+            .await;
         assert_patched(&r);
-        for r in [r, read_back(&h, &u1).await] {
+        for r in [r, h.read_user(&u1).await] {
             assert_eq!(r.body["name"]["givenName"], given, "{}", r.body);
             assert_eq!(r.body["name"]["familyName"], "Lee", "{}", r.body);
             assert_eq!(r.body[ENTERPRISE]["department"], dept, "{}", r.body);
@@ -550,38 +494,28 @@ async fn extra_pathless_add_with_dotted_and_urn_keys_resolves() {
 #[tokio::test]
 async fn extra_ops_in_other_letter_cases_are_applied() {
     let h = Harness::start().await;
-    let u1 = create(&h, user(&format!("opc-{}@example.test", rand_hex()))).await;
+    let u1 = h
+        .create(user(&format!("opc-{}@example.test", rand_hex())))
+        .await;
 
-    let r = patch(
-        &h,
-        &u1,
-        json!([{"op": "REPLACE", "path": "displayName", "value": "One"}]),
-    )
-    .await;
-    assert_patched(&r);
-    assert_eq!(read_back(&h, &u1).await.body["displayName"], "One");
+    let steps = [
+        ("REPLACE", "displayName", "One"),
+        ("rePlace", "displayName", "Two"),
+        ("ADD", "nickName", "Nick"),
+    ];
+    for (op, path, value) in steps {
+        let r = h
+            .patch_user(&u1, json!([{"op": op, "path": path, "value": value}]))
+            .await;
+        assert_patched(&r);
+        assert_eq!(h.read_user(&u1).await.body[path], value, "{op}");
+    }
 
-    let r = patch(
-        &h,
-        &u1,
-        json!([{"op": "rePlace", "path": "displayName", "value": "Two"}]),
-    )
-    .await;
+    let r = h
+        .patch_user(&u1, json!([{"op": "Remove", "path": "nickName"}]))
+        .await;
     assert_patched(&r);
-    assert_eq!(read_back(&h, &u1).await.body["displayName"], "Two");
-
-    let r = patch(
-        &h,
-        &u1,
-        json!([{"op": "ADD", "path": "nickName", "value": "Nick"}]),
-    )
-    .await;
-    assert_patched(&r);
-    assert_eq!(read_back(&h, &u1).await.body["nickName"], "Nick");
-
-    let r = patch(&h, &u1, json!([{"op": "Remove", "path": "nickName"}])).await;
-    assert_patched(&r);
-    let r = read_back(&h, &u1).await;
+    let r = h.read_user(&u1).await;
     assert!(r.body.get("nickName").is_none(), "{}", r.body);
     h.shutdown().await;
 }
@@ -593,27 +527,27 @@ async fn extra_ops_in_other_letter_cases_are_applied() {
 async fn extra_filtered_replace_creates_and_other_type_adds_alongside() {
     let h = Harness::start().await;
     let rand = rand_hex();
-    let u1 = create(&h, user(&format!("fre-{rand}@example.test"))).await;
+    let u1 = h.create(user(&format!("fre-{rand}@example.test"))).await;
     let work = format!("fre.work-{rand}@example.test");
     let home = format!("fre.home-{rand}@example.test");
 
-    let r = patch(
-        &h,
-        &u1,
-        json!([{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": work}]),
-    )
-    .await;
+    let r = h
+        .patch_user(
+            &u1,
+            json!([{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": work}]),
+        )
+        .await;
     assert_patched(&r);
-    assert_one_work_email(&read_back(&h, &u1).await, &work);
+    assert_one_work_email(&h.read_user(&u1).await, &work);
 
-    let r = patch(
-        &h,
-        &u1,
-        json!([{"op": "Add", "path": "emails[type eq \"home\"].value", "value": home}]),
-    )
-    .await;
+    let r = h
+        .patch_user(
+            &u1,
+            json!([{"op": "Add", "path": "emails[type eq \"home\"].value", "value": home}]),
+        )
+        .await;
     assert_patched(&r);
-    let r = read_back(&h, &u1).await;
+    let r = h.read_user(&u1).await;
     assert_eq!(emails_len(&r), 2, "{}", r.body);
     assert!(contains(
         &r.body["emails"],

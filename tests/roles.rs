@@ -4,51 +4,13 @@
 //! the real sidecar and core.
 #![allow(clippy::unwrap_used)]
 
-use authsidecar_e2e::{Harness, Resp, contains, rand_hex};
+use authsidecar_e2e::{
+    Harness, Resp, USER, at, contains, filter_path, filter_path_plus, rand_hex, user,
+};
 use serde_json::{Value, json};
 
-const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-/// The Content-Type Entra sends.
-const ENTRA_CT: &str = "application/scim+json; charset=utf-8";
 /// Entra's role `type`.
 const AAD_ROLE: &str = "WindowsAzureActiveDirectoryRole";
-
-/// The case's header check `Content-Type matches ^application/scim\+json`
-/// (a case-insensitive regex).
-fn assert_scim_ct(r: &Resp) {
-    let ct = r.header("content-type").to_ascii_lowercase();
-    assert!(
-        ct.starts_with("application/scim+json"),
-        "content-type {ct:?}"
-    );
-}
-
-/// The value at an RFC 6901 pointer; `Null` when absent.
-fn at<'a>(body: &'a Value, ptr: &str) -> &'a Value {
-    body.pointer(ptr).unwrap_or(&Value::Null)
-}
-
-/// POST /Users with Entra's Content-Type.
-async fn entra_post(h: &Harness, body: Value) -> Resp {
-    h.req("POST", "/Users")
-        .header("Content-Type", ENTRA_CT)
-        .json(body)
-        .send()
-        .await
-}
-
-/// PATCH /Users/{id} with these operations and Entra's Content-Type.
-async fn entra_patch(h: &Harness, id: &str, ops: Value) -> Resp {
-    let body = json!({ "schemas": [PATCH_OP], "Operations": ops });
-    h.req("PATCH", &format!("/Users/{id}"))
-        .header("Content-Type", ENTRA_CT)
-        .json(body)
-        .send()
-        .await
-}
 
 /// A role in the shape the setup steps use (`display` key).
 fn role(value: &str) -> Value {
@@ -57,8 +19,9 @@ fn role(value: &str) -> Value {
 
 /// Creates a user with these roles (asserts 201) and returns its id.
 async fn create_with_roles(h: &Harness, user_name: &str, roles: Value) -> String {
-    h.create(json!({ "schemas": [CORE], "userName": user_name, "active": true, "roles": roles }))
-        .await
+    let mut body = user(user_name);
+    body["roles"] = roles;
+    h.create(body).await
 }
 
 fn roles_len(body: &Value) -> Option<usize> {
@@ -76,14 +39,9 @@ fn assert_roles(body: &Value, len: usize, partials: &[Value]) {
 /// Checks a PATCH answered 200 with the resource and that a read back sees
 /// the same roles.
 async fn assert_patched_roles(h: &Harness, id: &str, r: &Resp, len: usize, partials: &[Value]) {
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(r);
+    r.assert_scim_status(200);
     assert_roles(&r.body, len, partials);
-
-    let r = h.get(&format!("/Users/{id}")).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
-    assert_roles(&r.body, len, partials);
+    assert_roles(&h.read_user(id).await.body, len, partials);
 }
 
 /// The stringified `{id,value,displayName}` Entra puts in `roles[].value`.
@@ -110,7 +68,7 @@ async fn add_stringified_legacy_role_is_decoded_and_merged() {
     assert_eq!(value, stringified("Approver"));
 
     let ops = json!([{ "op": "Add", "path": "roles", "value": [{ "value": value }] }]);
-    let r = entra_patch(&h, &u1, ops).await;
+    let r = h.patch_user(&u1, ops).await;
     let expected = [
         json!({ "value": "Buyer" }),
         json!({ "value": "Approver", "display": "Approver" }),
@@ -134,12 +92,12 @@ async fn extra_add_two_stringified_roles_one_already_held() {
     .await;
 
     let value = json!([{ "value": stringified("Buyer") }, { "value": stringified("Viewer") }]);
-    let r = entra_patch(
-        &h,
-        &u1,
-        json!([{ "op": "add", "path": "roles", "value": value }]),
-    )
-    .await;
+    let r = h
+        .patch_user(
+            &u1,
+            json!([{ "op": "add", "path": "roles", "value": value }]),
+        )
+        .await;
     let expected = [
         json!({ "value": "Buyer" }),
         json!({ "value": "Viewer", "display": "Viewer" }),
@@ -163,12 +121,12 @@ async fn extra_add_stringified_unknown_role_is_refused() {
     .await;
 
     let value = json!([{ "value": stringified("Overseer") }]);
-    let r = entra_patch(
-        &h,
-        &u1,
-        json!([{ "op": "Add", "path": "roles", "value": value }]),
-    )
-    .await;
+    let r = h
+        .patch_user(
+            &u1,
+            json!([{ "op": "Add", "path": "roles", "value": value }]),
+        )
+        .await;
     r.assert_error(400, Some("invalidValue"));
     assert!(
         r.body["detail"].as_str().unwrap().contains("Overseer"),
@@ -197,12 +155,12 @@ async fn add_plain_role_objects_with_the_flag() {
     let value = json!([
         { "primary": false, "type": AAD_ROLE, "display": "Approver", "value": "Approver" }
     ]);
-    let r = entra_patch(
-        &h,
-        &u1,
-        json!([{ "op": "add", "path": "roles", "value": value }]),
-    )
-    .await;
+    let r = h
+        .patch_user(
+            &u1,
+            json!([{ "op": "add", "path": "roles", "value": value }]),
+        )
+        .await;
     let expected = [json!({ "value": "Buyer" }), json!({ "value": "Approver" })];
     assert_patched_roles(&h, &u1, &r, 2, &expected).await;
     h.shutdown().await;
@@ -219,7 +177,7 @@ async fn assertive_replace_sets_the_whole_role_list() {
     let value =
         json!([{ "primary": false, "type": AAD_ROLE, "display": "Admin", "value": "Admin" }]);
     let ops = json!([{ "op": "replace", "path": "roles", "value": value }]);
-    let r = entra_patch(&h, &u1, ops).await;
+    let r = h.patch_user(&u1, ops).await;
     assert_patched_roles(&h, &u1, &r, 1, &[json!({ "value": "Admin" })]).await;
     h.shutdown().await;
 }
@@ -233,7 +191,7 @@ async fn remove_with_value_removes_only_that_role() {
     let u1 = create_with_roles(&h, &format!("rr-{rand}@example.test"), roles).await;
 
     let ops = json!([{ "op": "Remove", "path": "roles", "value": [{ "value": "Approver" }] }]);
-    let r = entra_patch(&h, &u1, ops).await;
+    let r = h.patch_user(&u1, ops).await;
     assert_patched_roles(&h, &u1, &r, 1, &[json!({ "value": "Buyer" })]).await;
     h.shutdown().await;
 }
@@ -248,12 +206,12 @@ async fn extra_remove_with_stringified_value() {
     let u1 = create_with_roles(&h, &format!("rr2-{rand}@example.test"), roles).await;
 
     let value = json!([{ "value": stringified("Approver") }]);
-    let r = entra_patch(
-        &h,
-        &u1,
-        json!([{ "op": "Remove", "path": "roles", "value": value }]),
-    )
-    .await;
+    let r = h
+        .patch_user(
+            &u1,
+            json!([{ "op": "Remove", "path": "roles", "value": value }]),
+        )
+        .await;
     let expected = [json!({ "value": "Buyer" }), json!({ "value": "Viewer" })];
     assert_patched_roles(&h, &u1, &r, 2, &expected).await;
     h.shutdown().await;
@@ -269,15 +227,10 @@ async fn single_app_role_primary_string_filter_replaces_the_value() {
 
     let ops =
         json!([{ "op": "Replace", "path": "roles[primary eq \"True\"].value", "value": "Admin" }]);
-    let r = entra_patch(&h, &u1, ops).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
+    let r = h.patch_user(&u1, ops).await;
+    r.assert_scim_status(200);
     assert_single_primary(&r.body, "Admin");
-
-    let r = h.get(&format!("/Users/{u1}")).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(&r);
-    assert_single_primary(&r.body, "Admin");
+    assert_single_primary(&h.read_user(&u1).await.body, "Admin");
     h.shutdown().await;
 }
 
@@ -298,7 +251,7 @@ async fn extra_single_app_role_primary_boolean_filter() {
 
     let ops =
         json!([{ "op": "replace", "path": "roles[primary eq true].value", "value": "Viewer" }]);
-    let r = entra_patch(&h, &u1, ops).await;
+    let r = h.patch_user(&u1, ops).await;
     assert_eq!(r.status, 200, "body: {}", r.body);
     assert_single_primary(&r.body, "Viewer");
 
@@ -314,45 +267,30 @@ async fn unknown_role_on_post_is_400_invalid_value() {
     let h = Harness::start().await;
     let rand = rand_hex();
     let body = json!({
-        "schemas": [CORE],
+        "schemas": [USER],
         "userName": format!("ur-{rand}@example.test"),
         "active": true,
         "roles": [role("Superuser")]
     });
 
-    let r = entra_post(&h, body).await;
+    let r = h.post("/Users", body).await;
     assert_unknown_role_error(&r, "Superuser");
 
     // Followup: nothing was created (this case writes the spaces as %20).
-    let r = h
-        .get(&format!(
-            "/Users?filter=userName%20eq%20%22ur-{rand}%40example.test%22"
-        ))
-        .await;
-    assert_no_user(&r);
+    let name = format!("ur-{rand}@example.test");
+    h.get(&filter_path("userName", &name)).await.assert_list(0);
     h.shutdown().await;
 }
 
+/// The case's checks: a 400 invalidValue SCIM error whose detail names `role`.
 fn assert_unknown_role_error(r: &Resp, role: &str) {
-    assert_eq!(r.status, 400, "body: {}", r.body);
-    assert_scim_ct(r);
-    assert_eq!(r.body["schemas"], json!([ERROR]), "body: {}", r.body);
-    assert_eq!(r.body["status"], "400", "body: {}", r.body);
-    assert_eq!(r.body["scimType"], "invalidValue", "body: {}", r.body);
+    r.assert_error(400, Some("invalidValue"));
     let detail = r.body["detail"].as_str().unwrap_or("");
     assert!(
         detail.contains(role),
         "detail does not name {role}: {}",
         r.body
     );
-}
-
-fn assert_no_user(r: &Resp) {
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_scim_ct(r);
-    assert_eq!(r.body["schemas"], json!([LIST]), "body: {}", r.body);
-    assert!(r.body["totalResults"].is_u64(), "body: {}", r.body);
-    assert_eq!(r.body["totalResults"], json!(0), "body: {}", r.body);
 }
 
 /// Extra (same kind as `roles.unknown-role-post-400`): one unknown role among
@@ -362,7 +300,7 @@ async fn extra_unknown_role_among_valid_ones_on_post() {
     let h = Harness::start().await;
     let rand = rand_hex();
     let body = json!({
-        "schemas": [CORE],
+        "schemas": [USER],
         "userName": format!("ur2-{rand}@example.test"),
         "active": true,
         "roles": [
@@ -371,14 +309,12 @@ async fn extra_unknown_role_among_valid_ones_on_post() {
         ]
     });
 
-    let r = entra_post(&h, body).await;
+    let r = h.post("/Users", body).await;
     assert_unknown_role_error(&r, "Overseer");
-    let r = h
-        .get(&format!(
-            "/Users?filter=userName+eq+%22ur2-{rand}%40example.test%22"
-        ))
-        .await;
-    assert_no_user(&r);
+    let name = format!("ur2-{rand}@example.test");
+    h.get(&filter_path_plus("userName", &name))
+        .await
+        .assert_list(0);
     h.shutdown().await;
 }
 
@@ -388,7 +324,7 @@ async fn post_accepts_display_and_display_name_keys() {
     let h = Harness::start().await;
     let rand = rand_hex();
     let body = json!({
-        "schemas": [CORE],
+        "schemas": [USER],
         "userName": format!("rm-{rand}@example.test"),
         "active": true,
         "roles": [
@@ -397,9 +333,8 @@ async fn post_accepts_display_and_display_name_keys() {
         ]
     });
 
-    let r = entra_post(&h, body).await;
-    assert_eq!(r.status, 201, "body: {}", r.body);
-    assert_scim_ct(&r);
+    let r = h.post("/Users", body).await;
+    r.assert_scim_status(201);
     let expected = [
         json!({ "value": "Admin", "type": AAD_ROLE }),
         json!({ "value": "Viewer", "type": AAD_ROLE }),

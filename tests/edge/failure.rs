@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use authsidecar_e2e::{Harness, Resp};
+use authsidecar_e2e::{Harness, Resp, start_core};
 use http::Method;
 use serde_json::json;
 
+use crate::Edge;
 use crate::fake_core::{FakeCore, admin_introspection};
-use crate::{Edge, start_core};
 
 /// A `GET {SCIM}{path}` as admin through `client`.
 async fn get(client: &reqwest::Client, base: &str, path: &str) -> Resp {
@@ -21,16 +21,7 @@ async fn get(client: &reqwest::Client, base: &str, path: &str) -> Resp {
         .send()
         .await
         .unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let raw = response.bytes().await.unwrap().to_vec();
-    let body = serde_json::from_slice(&raw).unwrap_or(serde_json::Value::Null);
-    Resp {
-        status,
-        headers,
-        body,
-        raw,
-    }
+    Resp::read(response).await
 }
 
 #[tokio::test]

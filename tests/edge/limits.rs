@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use authsidecar_e2e::Harness;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinHandle;
 
 use crate::fake_core::{FakeCore, admin_introspection, empty_page};
 use crate::{absolute, connector, h1_connector, h1_over, h2_over, read, scim_get, tls_connect};
@@ -15,17 +16,26 @@ const PROMPTLY: Duration = Duration::from_secs(10);
 
 /// The harness's certificate, for raw TLS clients.
 fn harness_root(h: &Harness) -> rustls::pki_types::CertificateDer<'static> {
-    crate::cert_der(&h.dir.join("dev-cert.pem"))
+    crate::cert_der(&h.cert_file)
 }
 
-fn harness_addr(h: &Harness) -> std::net::SocketAddr {
-    h.sidecar.as_ref().unwrap().local_addr()
+/// Waits (bounded) for the server to close the connection `conn` drives,
+/// which must stay open for the 1 s idle timeout (less a margin) first.
+async fn assert_closed_when_idle(conn: JoinHandle<hyper::Result<()>>) {
+    let idle_since = Instant::now();
+    tokio::time::timeout(PROMPTLY, conn)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let idle = idle_since.elapsed();
+    assert!(idle >= Duration::from_millis(900), "{idle:?}");
 }
 
 #[tokio::test]
 async fn a_client_sending_half_a_header_is_cut_off_after_the_header_timeout() {
     let h = Harness::start_with(|c| c.limits.header_read_timeout_ms = 300).await;
-    let mut stream = tls_connect(harness_addr(&h), &h1_connector(&[harness_root(&h)]))
+    let mut stream = tls_connect(h.addr(), &h1_connector(&[harness_root(&h)]))
         .await
         .unwrap();
     let started = Instant::now();
@@ -56,7 +66,7 @@ async fn oversize_headers_get_431_on_http_1_1_and_h2() {
     let r = h.req("GET", "/Users").header("x-pad", &big).send().await;
     assert_eq!(r.status, 431);
 
-    let addr = harness_addr(&h);
+    let addr = h.addr();
     let c = connector(&[harness_root(&h)], rustls::DEFAULT_VERSIONS, &[b"h2"]);
     let (mut sender, _conn) = h2_over(tls_connect(addr, &c).await.unwrap()).await;
     let ok = absolute(scim_get("/Users", &[("x-pad", &small)]), addr);
@@ -78,7 +88,7 @@ async fn idle_connections_are_closed_on_http_1_1_and_h2() {
         c.limits.header_read_timeout_ms = 60_000;
     })
     .await;
-    let addr = harness_addr(&h);
+    let addr = h.addr();
     let root = harness_root(&h);
 
     let (mut sender, conn) = h1_over(
@@ -93,27 +103,13 @@ async fn idle_connections_are_closed_on_http_1_1_and_h2() {
             .0,
         200
     );
-    let idle_since = Instant::now();
-    tokio::time::timeout(PROMPTLY, conn)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let idle = idle_since.elapsed();
-    assert!(idle >= Duration::from_millis(900), "{idle:?}");
+    assert_closed_when_idle(conn).await;
 
     let c = connector(&[root], rustls::DEFAULT_VERSIONS, &[b"h2"]);
     let (mut sender, conn) = h2_over(tls_connect(addr, &c).await.unwrap()).await;
     let req = absolute(scim_get("/Users", &[]), addr);
     assert_eq!(read(sender.send_request(req).await.unwrap()).await.0, 200);
-    let idle_since = Instant::now();
-    tokio::time::timeout(PROMPTLY, conn)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let idle = idle_since.elapsed();
-    assert!(idle >= Duration::from_millis(900), "{idle:?}");
+    assert_closed_when_idle(conn).await;
     h.shutdown().await;
 }
 
@@ -133,7 +129,7 @@ async fn a_busy_connection_is_not_idle() {
         c.limits.idle_timeout_secs = 1;
     })
     .await;
-    let stream = tls_connect(harness_addr(&h), &h1_connector(&[harness_root(&h)]))
+    let stream = tls_connect(h.addr(), &h1_connector(&[harness_root(&h)]))
         .await
         .unwrap();
     let (mut sender, _conn) = h1_over(stream).await;
@@ -151,7 +147,7 @@ async fn a_busy_connection_is_not_idle() {
 #[tokio::test]
 async fn connections_beyond_the_cap_wait_until_one_closes() {
     let h = Harness::start_with(|c| c.limits.max_connections = 1).await;
-    let addr = harness_addr(&h);
+    let addr = h.addr();
     let c = h1_connector(&[harness_root(&h)]);
     let first = tls_connect(addr, &c).await.unwrap();
 

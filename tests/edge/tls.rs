@@ -1,21 +1,80 @@
 //! TLS operations: certificate reload without dropping connections, bad
 //! certificates refused, protocol versions, ALPN, the handshake timeout.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use authsidecar_server::tls::{ReloadOutcome, TlsError};
+use authsidecar_server::tls::{CertReloader, ReloadOutcome, TlsError};
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::client::conn::http1;
 use rustls::ProtocolVersion;
+use rustls::pki_types::CertificateDer;
 use rustls::version::{TLS12, TLS13};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio_rustls::client::TlsStream;
 
 use crate::{
-    Edge, absolute, connector, h1_connector, h1_over, h2_over, install, new_cert, peer_cert, read,
-    scim_get, tls_connect,
+    CertFiles, Edge, absolute, connector, h1_connector, h1_over, h2_over, install, new_cert,
+    peer_cert, read, scim_get, tls_connect,
 };
 
 /// Bound on waiting for anything that should happen promptly.
 const PROMPTLY: Duration = Duration::from_secs(10);
+
+/// The edge's certificate reloader.
+fn cert_reloader(edge: &Edge) -> Arc<CertReloader> {
+    edge.sidecar
+        .as_ref()
+        .unwrap()
+        .cert_reloader()
+        .unwrap()
+        .clone()
+}
+
+/// Writes a new certificate over the live files, as a renewal does.
+fn renew(edge: &Edge) -> CertFiles {
+    let renewed = new_cert(&edge.dir, "renewed");
+    install(&renewed, &edge.live);
+    renewed
+}
+
+/// Waits (bounded) for the reloader to announce a reload.
+async fn reloaded(reloads: &mut watch::Receiver<u64>) {
+    tokio::time::timeout(PROMPTLY, reloads.changed())
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+/// A new TLS connection (HTTP/1.1) trusting `roots`, on which the edge
+/// presented `expected`.
+async fn connect_expecting(
+    edge: &Edge,
+    roots: &[CertificateDer<'static>],
+    expected: &CertificateDer<'static>,
+) -> TlsStream<TcpStream> {
+    let stream = tls_connect(edge.addr(), &h1_connector(roots))
+        .await
+        .unwrap();
+    assert_eq!(&peer_cert(&stream), expected);
+    stream
+}
+
+/// A new connection trusting both the original and the `renewed`
+/// certificate is presented the renewed one.
+async fn assert_new_connections_get(edge: &Edge, renewed: &CertFiles) {
+    let roots = [edge.live.der.clone(), renewed.der.clone()];
+    connect_expecting(edge, &roots, &renewed.der).await;
+}
+
+/// `GET {SCIM}/Users` on this HTTP/1.1 connection answers 200.
+async fn assert_users_ok(sender: &mut http1::SendRequest<Full<Bytes>>) {
+    let (status, _) = read(sender.send_request(scim_get("/Users", &[])).await.unwrap()).await;
+    assert_eq!(status, 200);
+}
 
 #[tokio::test]
 async fn a_renewed_certificate_serves_new_connections_while_old_ones_keep_going() {
@@ -25,13 +84,9 @@ async fn a_renewed_certificate_serves_new_connections_while_old_ones_keep_going(
     let roots = [old.clone(), renewed.der.clone()];
 
     // A keep-alive connection established with the old certificate.
-    let stream = tls_connect(edge.addr(), &h1_connector(&roots))
-        .await
-        .unwrap();
-    assert_eq!(peer_cert(&stream), old);
+    let stream = connect_expecting(&edge, &roots, &old).await;
     let (mut pinned, _conn) = h1_over(stream).await;
-    let (status, _) = read(pinned.send_request(scim_get("/Users", &[])).await.unwrap()).await;
-    assert_eq!(status, 200);
+    assert_users_ok(&mut pinned).await;
 
     install(&renewed, &edge.live);
     let reloader = edge.sidecar.as_ref().unwrap().cert_reloader().unwrap();
@@ -39,17 +94,12 @@ async fn a_renewed_certificate_serves_new_connections_while_old_ones_keep_going(
     assert_eq!(reloader.certificate().unwrap(), renewed.der);
 
     // The next connection gets the renewed certificate and is served.
-    let fresh = tls_connect(edge.addr(), &h1_connector(&roots))
-        .await
-        .unwrap();
-    assert_eq!(peer_cert(&fresh), renewed.der);
+    let fresh = connect_expecting(&edge, &roots, &renewed.der).await;
     let (mut sender, _conn2) = h1_over(fresh).await;
-    let (status, _) = read(sender.send_request(scim_get("/Users", &[])).await.unwrap()).await;
-    assert_eq!(status, 200);
+    assert_users_ok(&mut sender).await;
 
     // The old connection was not dropped: same connection, next request.
-    let (status, _) = read(pinned.send_request(scim_get("/Users", &[])).await.unwrap()).await;
-    assert_eq!(status, 200);
+    assert_users_ok(&mut pinned).await;
     edge.shutdown().await;
 }
 
@@ -57,13 +107,7 @@ async fn a_renewed_certificate_serves_new_connections_while_old_ones_keep_going(
 async fn a_bad_new_certificate_or_key_keeps_the_old_one() {
     let edge = Edge::start(|c| c.tls.reload_interval_secs = 0).await;
     let old = edge.live.der.clone();
-    let reloader = edge
-        .sidecar
-        .as_ref()
-        .unwrap()
-        .cert_reloader()
-        .unwrap()
-        .clone();
+    let reloader = cert_reloader(&edge);
 
     // Not PEM at all.
     std::fs::write(&edge.live.cert, "garbage").unwrap();
@@ -82,26 +126,16 @@ async fn a_bad_new_certificate_or_key_keeps_the_old_one() {
     assert!(matches!(err, TlsError::Key { .. }), "{err}");
 
     assert_eq!(reloader.certificate().unwrap(), old);
-    let stream = tls_connect(edge.addr(), &h1_connector(&[old.clone(), other.der]))
-        .await
-        .unwrap();
-    assert_eq!(peer_cert(&stream), old);
+    let stream = connect_expecting(&edge, &[old.clone(), other.der], &old).await;
     let (mut sender, _conn) = h1_over(stream).await;
-    let (status, _) = read(sender.send_request(scim_get("/Users", &[])).await.unwrap()).await;
-    assert_eq!(status, 200);
+    assert_users_ok(&mut sender).await;
     edge.shutdown().await;
 }
 
 #[tokio::test]
 async fn changed_files_are_picked_up_by_polling() {
     let edge = Edge::start(|c| c.tls.reload_interval_secs = 1).await;
-    let reloader = edge
-        .sidecar
-        .as_ref()
-        .unwrap()
-        .cert_reloader()
-        .unwrap()
-        .clone();
+    let reloader = cert_reloader(&edge);
     let mut reloads = reloader.reloads();
     // Unchanged files are not reloaded.
     assert_eq!(
@@ -109,18 +143,10 @@ async fn changed_files_are_picked_up_by_polling() {
         ReloadOutcome::Unchanged
     );
 
-    let renewed = new_cert(&edge.dir, "renewed");
-    install(&renewed, &edge.live);
-    tokio::time::timeout(PROMPTLY, reloads.changed())
-        .await
-        .unwrap()
-        .unwrap();
+    let renewed = renew(&edge);
+    reloaded(&mut reloads).await;
     assert_eq!(reloader.certificate().unwrap(), renewed.der);
-    let roots = [edge.live.der.clone(), renewed.der.clone()];
-    let stream = tls_connect(edge.addr(), &h1_connector(&roots))
-        .await
-        .unwrap();
-    assert_eq!(peer_cert(&stream), renewed.der);
+    assert_new_connections_get(&edge, &renewed).await;
     edge.shutdown().await;
 }
 
@@ -128,16 +154,9 @@ async fn changed_files_are_picked_up_by_polling() {
 async fn sighup_reloads_the_certificate() {
     // Polling off: only the signal can cause the reload.
     let edge = Edge::start(|c| c.tls.reload_interval_secs = 0).await;
-    let reloader = edge
-        .sidecar
-        .as_ref()
-        .unwrap()
-        .cert_reloader()
-        .unwrap()
-        .clone();
+    let reloader = cert_reloader(&edge);
     let mut reloads = reloader.reloads();
-    let renewed = new_cert(&edge.dir, "renewed");
-    install(&renewed, &edge.live);
+    let renewed = renew(&edge);
 
     // The sidecar's SIGHUP handler is installed by the time `start`
     // returns, so the signal cannot stop this test process.
@@ -146,16 +165,9 @@ async fn sighup_reloads_the_certificate() {
         .status()
         .unwrap();
     assert!(status.success());
-    tokio::time::timeout(PROMPTLY, reloads.changed())
-        .await
-        .unwrap()
-        .unwrap();
+    reloaded(&mut reloads).await;
 
-    let roots = [edge.live.der.clone(), renewed.der.clone()];
-    let stream = tls_connect(edge.addr(), &h1_connector(&roots))
-        .await
-        .unwrap();
-    assert_eq!(peer_cert(&stream), renewed.der);
+    assert_new_connections_get(&edge, &renewed).await;
     edge.shutdown().await;
 }
 

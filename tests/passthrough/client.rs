@@ -88,8 +88,8 @@ impl Conn {
     /// Connects to `h`'s sidecar, trusting its certificate, and asserts the
     /// negotiated ALPN protocol.
     pub(crate) async fn open(h: &Harness, proto: Proto) -> Conn {
-        let addr = h.sidecar.as_ref().unwrap().local_addr();
-        let pem = std::fs::read(h.dir.join("dev-cert.pem")).unwrap();
+        let addr = h.addr();
+        let pem = std::fs::read(&h.cert_file).unwrap();
         let mut roots = rustls::RootCertStore::empty();
         roots
             .add(CertificateDer::from_pem_slice(&pem).unwrap())

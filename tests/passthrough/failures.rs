@@ -7,8 +7,8 @@ use authsidecar_config::{AppConfig, Config};
 use authsidecar_e2e::{Harness, VIEWER};
 
 use crate::app::App;
-use crate::client::{Proto, bytes, call, empty};
-use crate::{BOTH, bearer, sidecar_for};
+use crate::client::{Proto, bytes, call};
+use crate::{BOTH, bearer, get, sidecar_for};
 
 /// An app that cannot be reached is a 502 with a short body that does not
 /// name its address.
@@ -23,15 +23,7 @@ async fn unreachable_app_is_502_without_internals() {
     .await;
     let auth = bearer(VIEWER);
     for proto in BOTH {
-        let got = call(
-            &h,
-            proto,
-            "GET",
-            "/app/x",
-            &[("authorization", &auth)],
-            empty(),
-        )
-        .await;
+        let got = get(&h, proto, "/app/x", &[("authorization", &auth)]).await;
         got.assert_error(502, "the Ignite app is unreachable; retry later");
         assert_eq!(got.header("retry-after"), "5");
         let raw = String::from_utf8_lossy(&got.raw);
@@ -50,15 +42,7 @@ async fn slow_app_is_504_after_the_request_timeout() {
     let h = sidecar_for(&app, |c| c.request_timeout_ms = 300).await;
     let started = Instant::now();
     let auth = bearer(VIEWER);
-    let got = call(
-        &h,
-        Proto::H2,
-        "GET",
-        "/slow",
-        &[("authorization", &auth)],
-        empty(),
-    )
-    .await;
+    let got = get(&h, Proto::H2, "/slow", &[("authorization", &auth)]).await;
     let took = started.elapsed();
     got.assert_error(504, "the Ignite app did not answer in time");
     assert!(!String::from_utf8_lossy(&got.raw).contains(&app.addr.port().to_string()));

@@ -4,7 +4,7 @@
 use authsidecar_e2e::{ADMIN, Harness, VIEWER};
 
 use crate::app::App;
-use crate::client::{Proto, bytes, call, empty};
+use crate::client::{Proto, bytes, call};
 use crate::{BOTH, bearer, get, sidecar_for};
 
 /// Public path prefixes pass without a token, at segment boundaries only.
@@ -13,12 +13,12 @@ async fn public_paths_skip_the_token_at_segment_boundaries() {
     let app = App::start().await;
     let h = sidecar_for(&app, |_| {}).await;
     for target in ["/healthz", "/healthz/live?full=1", "/assets/app.js"] {
-        let got = call(&h, Proto::H1, "GET", target, &[], empty()).await;
+        let got = get(&h, Proto::H1, target, &[]).await;
         assert_eq!(got.status, 200, "{target}");
         assert_eq!(got.json["target"], target);
     }
     for target in ["/healthzz", "/assets", "/%61ssets/app.js"] {
-        let got = call(&h, Proto::H1, "GET", target, &[], empty()).await;
+        let got = get(&h, Proto::H1, target, &[]).await;
         assert_eq!(got.status, 401, "{target}");
     }
     assert_eq!(
@@ -82,15 +82,7 @@ async fn targets_are_forwarded_byte_for_byte() {
     let auth = bearer(VIEWER);
     for proto in BOTH {
         for target in targets {
-            let got = call(
-                &h,
-                proto,
-                "GET",
-                target,
-                &[("authorization", &auth)],
-                empty(),
-            )
-            .await;
+            let got = get(&h, proto, target, &[("authorization", &auth)]).await;
             assert_eq!(got.status, 200, "{proto:?} {target}");
             assert_eq!(got.json["target"], target, "{proto:?}");
         }
@@ -98,15 +90,7 @@ async fn targets_are_forwarded_byte_for_byte() {
     h.shutdown().await;
 
     let h = sidecar_for(&app, |c| c.base_url = format!("{}/base", app.url())).await;
-    let got = call(
-        &h,
-        Proto::H1,
-        "GET",
-        targets[0],
-        &[("authorization", &auth)],
-        empty(),
-    )
-    .await;
+    let got = get(&h, Proto::H1, targets[0], &[("authorization", &auth)]).await;
     assert_eq!(got.json["target"], format!("/base{}", targets[0]));
     h.shutdown().await;
 }
@@ -165,15 +149,7 @@ async fn ambiguous_paths_never_reach_the_app() {
 async fn without_an_app_section_other_paths_are_404() {
     let h = Harness::start().await;
     let auth = bearer(ADMIN);
-    let got = call(
-        &h,
-        Proto::H1,
-        "GET",
-        "/app/x",
-        &[("authorization", &auth)],
-        empty(),
-    )
-    .await;
+    let got = get(&h, Proto::H1, "/app/x", &[("authorization", &auth)]).await;
     got.assert_error(
         404,
         "nothing is served at /app/x; the SCIM endpoint is /api/v1/scim/v2",
