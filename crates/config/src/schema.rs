@@ -40,7 +40,7 @@ pub mod defaults {
     /// `auth.negative_ttl_secs`.
     pub const NEGATIVE_TTL_SECS: u64 = 5;
     /// `auth.cache_capacity`.
-    pub const CACHE_CAPACITY: u64 = 100_000;
+    pub const CACHE_CAPACITY: u64 = 50_000;
     /// `log.level`.
     pub const LOG_LEVEL: &str = "info";
     /// `tls.reload_interval_secs`: how often the cert and key mtimes are polled.

@@ -275,7 +275,7 @@ fn keys_left_out_of_a_section_take_their_defaults() {
 
     assert_eq!(auth.cache_ttl_secs, 120);
     assert_eq!(auth.negative_ttl_secs, 5);
-    assert_eq!(auth.cache_capacity, 100_000);
+    assert_eq!(auth.cache_capacity, 50_000);
 }
 
 #[test]

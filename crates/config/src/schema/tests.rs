@@ -27,7 +27,7 @@ fn for_dev_fills_defaults_around_the_given_values() {
     assert_eq!(config.scim.max_write_retries, 5);
     assert_eq!(config.auth.cache_ttl(), Duration::from_secs(30));
     assert_eq!(config.auth.negative_ttl(), Duration::from_secs(5));
-    assert_eq!(config.auth.cache_capacity, 100_000);
+    assert_eq!(config.auth.cache_capacity, 50_000);
     assert_eq!(config.roles.mapping, BTreeMap::new());
     assert_eq!(config.log.format, LogFormat::Plain);
     assert_eq!(config.log.level, "info");
