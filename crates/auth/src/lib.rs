@@ -37,7 +37,13 @@ impl TokenHash {
     /// The first 12 hex digits of the hash: enough to correlate log lines,
     /// useless for recovering the token.
     pub fn short(&self) -> String {
-        self.0.iter().take(6).map(|b| format!("{b:02x}")).collect()
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = String::with_capacity(12);
+        for b in &self.0[..6] {
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+        out
     }
 }
 
@@ -194,7 +200,16 @@ impl<V: Verifier> TokenCache<V> {
     /// shared by every concurrent caller with the same token; when that
     /// verification fails, a stale valid verdict if stale-if-error allows.
     pub async fn verify(&self, token: &str) -> Result<Verdict, Arc<V::Error>> {
-        let key = TokenHash::of(token);
+        self.verify_hashed(token, TokenHash::of(token)).await
+    }
+
+    /// [`verify`](Self::verify) for a caller that has hashed `token`
+    /// already (`key` must be `TokenHash::of(token)`), so it is hashed once.
+    pub async fn verify_hashed(
+        &self,
+        token: &str,
+        key: TokenHash,
+    ) -> Result<Verdict, Arc<V::Error>> {
         if let Some(v) = self.cache.get(&key).await {
             self.stats
                 .hits

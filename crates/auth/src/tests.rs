@@ -70,6 +70,8 @@ fn hash_short_form_is_twelve_hex_digits_and_not_the_token() {
     assert!(h.short().chars().all(|c| c.is_ascii_hexdigit()));
     assert!(!format!("{h:?}").contains("secret"));
     assert_ne!(TokenHash::of("a"), TokenHash::of("b"));
+    // SHA-256("abc") begins ba7816bf8f01 (FIPS 180-2 test vector).
+    assert_eq!(TokenHash::of("abc").short(), "ba7816bf8f01");
 }
 
 #[tokio::test]

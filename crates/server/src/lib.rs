@@ -15,6 +15,7 @@ mod core_gate;
 mod failure;
 pub mod metrics;
 mod proxy;
+mod rejections;
 mod router;
 mod scim;
 mod serve;

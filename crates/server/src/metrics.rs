@@ -11,6 +11,7 @@
 //! | `authsidecar_core_call_errors_total` | `operation`, `outcome` | core calls that failed |
 //! | `authsidecar_token_cache_hits_total` / `_misses_total` | | verdict cache lookups |
 //! | `authsidecar_token_cache_entries` | | cached verdicts |
+//! | `authsidecar_token_rejections_total` | | requests refused for an unknown token |
 //! | `authsidecar_tls_handshakes_total` | `outcome` | TLS handshakes |
 //! | `authsidecar_cert_reloads_total` | `outcome` | certificate reloads |
 //!
@@ -78,6 +79,7 @@ pub struct Metrics {
     request_duration: LatencyFamily<RouteLabels>,
     tls_handshakes: Family<OutcomeLabels, Counter>,
     cert_reloads: Family<OutcomeLabels, Counter>,
+    token_rejections: Counter,
 }
 
 impl Metrics {
@@ -121,6 +123,13 @@ impl Metrics {
             "Certificate and key reloads, by outcome (a failed reload keeps the old pair)",
             cert_reloads.clone(),
         );
+        let token_rejections = Counter::default();
+        registry.register(
+            "token_rejections",
+            "Requests refused because the core does not know their token (each counted, \
+             the warn line is rate-limited)",
+            token_rejections.clone(),
+        );
         registry.register_collector(Box::new(token_cache::TokenCacheCollector(tokens)));
         Self {
             registry,
@@ -128,6 +137,7 @@ impl Metrics {
             request_duration,
             tls_handshakes,
             cert_reloads,
+            token_rejections,
         }
     }
 
@@ -158,6 +168,11 @@ impl Metrics {
     /// A handle on the reload counts, for the task that watches the files.
     pub(crate) fn cert_reloads(&self) -> CertReloads {
         CertReloads(self.cert_reloads.clone())
+    }
+
+    /// A handle on the rejected-token count, for the rejection log.
+    pub(crate) fn token_rejections(&self) -> Counter {
+        self.token_rejections.clone()
     }
 
     /// Every metric in the Prometheus text format (version 0.0.4).
@@ -241,6 +256,7 @@ mod tests {
         m.tls_handshake(true);
         m.tls_handshake(false);
         m.cert_reload(false);
+        m.token_rejections().inc();
         let page = m.encode();
         assert_eq!(
             line(&page, "authsidecar_tls_handshakes_total{outcome=\"ok\"}"),
@@ -264,6 +280,10 @@ mod tests {
         assert_eq!(
             line(&page, "authsidecar_token_cache_entries"),
             "authsidecar_token_cache_entries 0"
+        );
+        assert_eq!(
+            line(&page, "authsidecar_token_rejections_total"),
+            "authsidecar_token_rejections_total 1"
         );
     }
 }

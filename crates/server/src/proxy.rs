@@ -49,9 +49,10 @@ use authsidecar_auth::bearer_token;
 use authsidecar_config::AppConfig;
 use authsidecar_core_api::Introspection;
 use authsidecar_scim::ScimError;
+use bytes::BytesMut;
 use http::header::{InvalidHeaderName, InvalidHeaderValue};
 use http::request::Parts;
-use http::uri::{Authority, Scheme};
+use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{HeaderMap, HeaderValue, Request, Response, Uri, Version, header};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -144,6 +145,9 @@ pub(crate) struct AppProxy {
     /// Scheme and authority of `app.base_url`.
     scheme: Scheme,
     authority: Authority,
+    /// The `Host` header the app receives, made once (the HTTP client would
+    /// otherwise format it for every request).
+    host: HeaderValue,
     /// The path of `app.base_url` without a trailing `/` (often empty).
     prefix: String,
     request_timeout: Duration,
@@ -173,6 +177,12 @@ impl AppProxy {
             ));
         }
         let authority = parts.authority.ok_or_else(|| bad("it has no host"))?;
+        // As the HTTP client writes it: the port only when not 80.
+        let host = match authority.port_u16() {
+            Some(port) if port != 80 => format!("{}:{port}", authority.host()),
+            _ => authority.host().to_owned(),
+        };
+        let host = HeaderValue::from_str(&host).map_err(|_| bad("its host is not valid"))?;
         let prefix = parts
             .path_and_query
             .map(|p| p.path().trim_end_matches('/').to_owned())
@@ -190,6 +200,7 @@ impl AppProxy {
             client,
             scheme,
             authority,
+            host,
             prefix,
             request_timeout: config.request_timeout(),
             public_paths: config.public_paths.clone(),
@@ -212,9 +223,10 @@ impl AppProxy {
     pub(crate) async fn forward(
         &self,
         req: Request<Incoming>,
+        client: &ClientAddr,
         who: Option<&Introspection>,
     ) -> Response<Body> {
-        match self.try_forward(req, who).await {
+        match self.try_forward(req, client, who).await {
             Ok(response) => response,
             Err(e) => {
                 tracing::warn!(error = %e, "passthrough to the app failed");
@@ -226,11 +238,13 @@ impl AppProxy {
     async fn try_forward(
         &self,
         req: Request<Incoming>,
+        client: &ClientAddr,
         who: Option<&Introspection>,
     ) -> Result<Response<Body>, ForwardError> {
         let (mut parts, body) = req.into_parts();
-        let client = client_view(&parts);
+        let client = client_view(&parts, client);
         self.rules.apply(&mut parts.headers, client, who)?;
+        parts.headers.insert(header::HOST, self.host.clone());
         parts.uri = self.app_uri(&parts.uri)?;
         // h2 clients too: the app is spoken to over HTTP/1.1.
         parts.version = Version::HTTP_11;
@@ -251,18 +265,29 @@ impl AppProxy {
     /// The app's URI for a client request: the base URL's path prefix, then
     /// the client's path and query exactly as received.
     fn app_uri(&self, client_uri: &Uri) -> Result<Uri, http::Error> {
-        let target = client_uri.path_and_query().map_or("/", |p| p.as_str());
-        Uri::builder()
-            .scheme(self.scheme.clone())
-            .authority(self.authority.clone())
-            .path_and_query(format!("{}{target}", self.prefix))
-            .build()
+        let target = match client_uri.path_and_query() {
+            // Without a prefix the client's target is reused as parsed: its
+            // bytes are shared, not copied or parsed again.
+            Some(target) if self.prefix.is_empty() => target.clone(),
+            target => {
+                let target = target.map_or("/", PathAndQuery::as_str);
+                let mut joined = BytesMut::with_capacity(self.prefix.len() + target.len());
+                joined.extend_from_slice(self.prefix.as_bytes());
+                joined.extend_from_slice(target.as_bytes());
+                PathAndQuery::from_maybe_shared(joined.freeze())?
+            }
+        };
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(target);
+        Ok(Uri::from_parts(parts)?)
     }
 }
 
-/// Who sent the request: the peer address the listener recorded, and the
-/// host the client addressed (`Host`, or the h2 `:authority`).
-fn client_view(parts: &Parts) -> headers::ClientView {
+/// Who sent the request: the connection's peer, and the host the client
+/// addressed (`Host`, or the h2 `:authority`).
+fn client_view(parts: &Parts, client: &ClientAddr) -> headers::ClientView {
     let host = parts.headers.get(header::HOST).cloned().or_else(|| {
         parts
             .uri
@@ -270,7 +295,7 @@ fn client_view(parts: &Parts) -> headers::ClientView {
             .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
     });
     headers::ClientView {
-        ip: parts.extensions.get::<ClientAddr>().map(|a| a.0.ip()),
+        ip: client.ip_header.clone(),
         host,
     }
 }
@@ -281,8 +306,8 @@ pub(crate) async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Arc<Introspection>, Failure> {
-    match state::authenticate(state, headers).await {
-        Ok(caller) => Ok(caller.identity),
+    match state::verify(state, headers).await {
+        Ok((_, identity)) => Ok(identity),
         Err(Failure::Client(e)) if e.status == 401 => {
             Err(Failure::Client(unauthorized(&unauthorized_detail(headers))))
         }

@@ -28,56 +28,78 @@ use crate::proxy::{self, Access, AppProxy};
 use crate::scim;
 use crate::state::AppState;
 
-/// The peer address of the connection a request came on, put in the
-/// request's extensions by the listener (for `X-Forwarded-For`).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ClientAddr(pub(crate) SocketAddr);
+mod request_id;
 
-/// Records the connection's peer address on `req`.
-pub(crate) fn with_client_addr<B>(mut req: Request<B>, peer: SocketAddr) -> Request<B> {
-    req.extensions_mut().insert(ClientAddr(peer));
-    req
+/// The peer of the connection a request came on, given to the router by
+/// the listener (for `X-Forwarded-For`). Made once per connection, so the
+/// address is rendered once, not per request.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientAddr {
+    /// The peer's IP address as a header value (an IPv4-mapped IPv6
+    /// address as IPv4).
+    pub(crate) ip_header: Option<HeaderValue>,
+}
+
+impl ClientAddr {
+    /// The peer `addr` of a new connection.
+    pub(crate) fn new(addr: SocketAddr) -> Self {
+        let ip = addr.ip().to_canonical().to_string();
+        Self {
+            ip_header: HeaderValue::from_str(&ip).ok(),
+        }
+    }
 }
 
 /// Answers one request.
 pub(crate) async fn route(
     state: Arc<AppState>,
     mut req: Request<Incoming>,
+    client: &ClientAddr,
 ) -> Result<Response<Body>, Infallible> {
-    let request_id = request_id(&req);
+    let request_id = request_id::of(req.headers());
     // Info level, so the request id is on every line a request logs at info
-    // (JSON logs carry the current span's fields on each line).
+    // (JSON logs carry the current span's fields on each line). The fmt
+    // layer writes a span's fields out when the span is created, logged or
+    // not: two short strings, nothing else (`token` only once known). They
+    // are recorded with `%` so plain lines keep reading `id=… method=GET`:
+    // recorded as `&str`, the plain format writes them quoted, through the
+    // escaping `Debug`, which is no cheaper (JSON would gain a little).
     let span = tracing::info_span!(
         "request",
         id = %request_id.to_str().unwrap_or("-"),
-        method = %req.method(),
+        method = %req.method().as_str(),
         token = tracing::field::Empty,
     );
     async move {
         let started = Instant::now();
         // The app sees the same request id as the client and the logs.
-        req.headers_mut().insert("x-request-id", request_id.clone());
-        let path = req.uri().path().to_owned();
-        let destination = destination(&state, &path);
+        req.headers_mut()
+            .insert(request_id::X_REQUEST_ID, request_id.clone());
+        // A clone of the URI shares its bytes: the path is not copied.
+        let uri = req.uri().clone();
+        let path = uri.path();
+        let destination = destination(&state, path);
         let metric_route = destination.metric_route();
         let mut response = match destination {
             Destination::Scim(rest) => scim::handle(state.clone(), req, rest).await,
-            Destination::App(app, Access::Public) => app.forward(req, None).await,
+            Destination::App(app, Access::Public) => app.forward(req, client, None).await,
             Destination::App(app, Access::Protected) => {
                 match proxy::authenticate(&state, req.headers()).await {
-                    Ok(who) => app.forward(req, Some(&who)).await,
+                    Ok(who) => app.forward(req, client, Some(&who)).await,
                     Err(failure) => failure.into_response(),
                 }
             }
             Destination::Refused(failure) => failure.into_response(),
-            Destination::Nowhere => not_found(&path, &state.scim_base_path),
+            Destination::Nowhere => not_found(path, &state.scim_base_path),
         };
-        response.headers_mut().insert("x-request-id", request_id);
+        response
+            .headers_mut()
+            .insert(request_id::X_REQUEST_ID, request_id);
         let (status, elapsed) = (response.status().as_u16(), started.elapsed());
         state.metrics.request(metric_route, status, elapsed);
         tracing::debug!(
-            status = response.status().as_u16(),
-            elapsed_us = started.elapsed().as_micros() as u64,
+            status,
+            elapsed_us = elapsed.as_micros() as u64,
             "request done"
         );
         Ok(response)
@@ -132,20 +154,6 @@ fn not_found(path: &str, scim_base_path: &str) -> Response<Body> {
     )
 }
 
-/// The client's `X-Request-Id` when it is short and printable, else a new one.
-fn request_id(req: &Request<Incoming>) -> HeaderValue {
-    req.headers()
-        .get("x-request-id")
-        .filter(|v| {
-            !v.is_empty() && v.len() <= 128 && v.as_bytes().iter().all(|b| b.is_ascii_graphic())
-        })
-        .cloned()
-        .unwrap_or_else(|| {
-            HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
-                .unwrap_or(HeaderValue::from_static("-"))
-        })
-}
-
 /// The part of `path` below the SCIM base path, if it is under it.
 fn scim_subpath<'a>(path: &'a str, base: &str) -> Option<&'a str> {
     let rest = path.strip_prefix(base)?;
@@ -167,5 +175,13 @@ mod tests {
         assert_eq!(scim_subpath("/api/v1/scim/v2", b), Some(""));
         assert_eq!(scim_subpath("/api/v1/scim/v2x/Users", b), None);
         assert_eq!(scim_subpath("/other", b), None);
+    }
+
+    #[test]
+    fn client_addresses_are_rendered_once_and_mapped_ipv4_as_ipv4() {
+        let mapped = ClientAddr::new("[::ffff:10.0.0.7]:443".parse().unwrap());
+        assert_eq!(mapped.ip_header.unwrap(), "10.0.0.7");
+        let v6 = ClientAddr::new("[2001:db8::1]:443".parse().unwrap());
+        assert_eq!(v6.ip_header.unwrap(), "2001:db8::1");
     }
 }

@@ -17,6 +17,7 @@ use crate::core_gate::CoreGate;
 use crate::failure::{Failure, forbidden, unauthorized};
 use crate::metrics::{CoreCalls, MeteredCore, Metrics};
 use crate::proxy::AppProxy;
+use crate::rejections::RejectionLog;
 use crate::serve::ListenerSettings;
 
 /// How long a workspace's role catalogue is reused before it is read again.
@@ -65,6 +66,8 @@ pub struct AppState {
     /// The Ignite app non-SCIM requests are passed to; `None` without an
     /// `app` section (those requests get 404).
     pub(crate) app: Option<AppProxy>,
+    /// Rejected tokens: counted, and logged at most once a second.
+    pub(crate) rejections: RejectionLog,
 }
 
 impl AppState {
@@ -97,6 +100,7 @@ impl AppState {
             .time_to_live(ROLE_CATALOGUE_TTL)
             .build();
         let metrics = Metrics::new(&core_calls, tokens.clone());
+        let rejections = RejectionLog::new(metrics.token_rejections());
         let role_mapping = config
             .roles
             .mapping
@@ -118,6 +122,7 @@ impl AppState {
             metrics,
             readiness,
             app: config.app.as_ref().map(AppProxy::new).transpose()?,
+            rejections,
         })
     }
 
@@ -156,6 +161,19 @@ impl Caller {
 /// Authenticates a request: a bearer token the core knows. Errors are the
 /// 401 (missing or unknown token) or 503 (core unreachable) to answer with.
 pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, Failure> {
+    let (token, identity) = verify(state, headers).await?;
+    Ok(Caller {
+        token: token.to_owned(),
+        identity,
+    })
+}
+
+/// The token of a request and who the core says it belongs to; the errors
+/// of [`authenticate`]. The passthrough needs no copy of the token.
+pub(crate) async fn verify<'h>(
+    state: &AppState,
+    headers: &'h HeaderMap,
+) -> Result<(&'h str, Arc<Introspection>), Failure> {
     let header = headers
         .get(http::header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or(""));
@@ -169,16 +187,17 @@ pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Resul
         }
     })?;
     let hash = TokenHash::of(token);
-    match state.tokens.verify(token).await {
+    match state.tokens.verify_hashed(token, hash).await {
         Ok(Verdict::Valid(identity)) => {
-            tracing::Span::current().record("token", hash.short());
-            Ok(Caller {
-                token: token.to_owned(),
-                identity,
-            })
+            let span = tracing::Span::current();
+            // Only a span some subscriber records needs the hash written out.
+            if !span.is_disabled() {
+                span.record("token", tracing::field::display(hash.short()));
+            }
+            Ok((token, identity))
         }
         Ok(Verdict::Invalid) => {
-            tracing::warn!(token = %hash.short(), "rejected unknown token");
+            state.rejections.rejected(&hash);
             Err(Failure::Client(unauthorized(
                 "the Ignite API token is not valid; create an API token with the Admin role \
                  in Ignite and paste it into Entra's Secret Token",

@@ -7,8 +7,6 @@
 //! header the app could read as an identity header is removed before the
 //! sidecar sets its own. Towards the client: hop-by-hop headers go.
 
-use std::net::IpAddr;
-
 use authsidecar_core_api::Introspection;
 use http::header::{self, InvalidHeaderName, InvalidHeaderValue};
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -17,27 +15,29 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 /// §7.6.1, plus the non-standard `Keep-Alive` and `Proxy-Connection`).
 /// `TE` goes too, `te: trailers` included: the app is spoken to over
 /// HTTP/1.1, where trailers are not forwarded.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "transfer-encoding",
-    "upgrade",
-    "proxy-authorization",
-    "proxy-authenticate",
+/// Names are constants, not strings: a `&str` name is parsed and checked
+/// on every lookup.
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::TE,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    header::PROXY_AUTHORIZATION,
+    header::PROXY_AUTHENTICATE,
 ];
 
 /// The forwarding headers the sidecar writes.
-const X_FORWARDED_FOR: &str = "x-forwarded-for";
-const X_FORWARDED_PROTO: &str = "x-forwarded-proto";
-const X_FORWARDED_HOST: &str = "x-forwarded-host";
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
 /// Who sent a request, as the sidecar saw it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ClientView {
-    /// The peer address of the TLS connection.
-    pub(crate) ip: Option<IpAddr>,
+    /// The peer address of the TLS connection, as a header value.
+    pub(crate) ip: Option<HeaderValue>,
     /// The `Host` header, or the h2 `:authority`.
     pub(crate) host: Option<HeaderValue>,
 }
@@ -76,7 +76,11 @@ impl IdentityHeaders {
     fn strip(&self, headers: &mut HeaderMap) {
         let lookalikes: Vec<HeaderName> = headers
             .keys()
-            .filter(|name| self.normalised.contains(&normalise(name.as_str())))
+            .filter(|name| {
+                self.normalised
+                    .iter()
+                    .any(|n| same_normalised(name.as_str(), n))
+            })
             .cloned()
             .collect();
         for name in lookalikes {
@@ -107,6 +111,19 @@ fn normalise(name: &str) -> String {
         .collect()
 }
 
+/// Whether `name` [`normalise`]s to `normalised`, without building the
+/// normalised string (this runs for every header of every request).
+fn same_normalised(name: &str, normalised: &str) -> bool {
+    name.len() == normalised.len()
+        && name.bytes().zip(normalised.bytes()).all(|(c, n)| {
+            let c = match c {
+                b'_' | b'.' => b'-',
+                c => c.to_ascii_lowercase(),
+            };
+            c == n
+        })
+}
+
 /// How the client's headers become the app's.
 #[derive(Debug, Clone)]
 pub(crate) struct RequestRules {
@@ -130,7 +147,7 @@ impl RequestRules {
         // The client connection hyper already answered `100-continue` on;
         // the app connection is not the client's to negotiate.
         headers.remove(header::EXPECT);
-        // The HTTP client writes the app's own authority as `Host`.
+        // The proxy writes the app's own authority as `Host`.
         headers.remove(header::HOST);
         if !self.forward_authorization {
             headers.remove(header::AUTHORIZATION);
@@ -157,8 +174,8 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
     for name in named {
         headers.remove(&name);
     }
-    for name in HOP_BY_HOP {
-        headers.remove(*name);
+    for name in &HOP_BY_HOP {
+        headers.remove(name);
     }
 }
 
@@ -183,25 +200,30 @@ fn join_cookies(headers: &mut HeaderMap) {
 /// `X-Forwarded-Proto: https`, and `X-Forwarded-Host` (the client's host,
 /// replacing any value the client sent).
 fn set_forwarding(headers: &mut HeaderMap, client: ClientView) {
-    let mut chain: Vec<String> = headers
-        .get_all(X_FORWARDED_FOR)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-        .collect();
-    if let Some(ip) = client.ip {
-        chain.push(ip.to_canonical().to_string());
-    }
-    headers.remove(X_FORWARDED_FOR);
-    if !chain.is_empty()
-        && let Ok(value) = HeaderValue::from_str(&chain.join(", "))
-    {
-        headers.insert(X_FORWARDED_FOR, value);
+    if headers.contains_key(&X_FORWARDED_FOR) {
+        let mut chain: Vec<&str> = headers
+            .get_all(&X_FORWARDED_FOR)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect();
+        if let Some(ip) = client.ip.as_ref().and_then(|ip| ip.to_str().ok()) {
+            chain.push(ip);
+        }
+        let joined = (!chain.is_empty())
+            .then(|| HeaderValue::from_str(&chain.join(", ")).ok())
+            .flatten();
+        headers.remove(&X_FORWARDED_FOR);
+        if let Some(value) = joined {
+            headers.insert(X_FORWARDED_FOR, value);
+        }
+    } else if let Some(ip) = client.ip {
+        // The common case: no chain received, the pre-rendered address alone.
+        headers.insert(X_FORWARDED_FOR, ip);
     }
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));
-    headers.remove(X_FORWARDED_HOST);
+    headers.remove(&X_FORWARDED_HOST);
     if let Some(host) = client.host {
         headers.insert(X_FORWARDED_HOST, host);
     }
@@ -290,7 +312,7 @@ mod tests {
     #[test]
     fn forwarding_headers_and_authorization() {
         let client = ClientView {
-            ip: Some("::ffff:10.0.0.7".parse().unwrap()),
+            ip: Some(HeaderValue::from_static("10.0.0.7")),
             host: Some(HeaderValue::from_static("ignite.example:8443")),
         };
         let mut h = map(&[

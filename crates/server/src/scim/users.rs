@@ -357,7 +357,8 @@ async fn write_with_retries(
             .await
         {
             Ok(user) => {
-                tracing::info!(user = %id, workspace = %ctx.caller.workspace(), action, "user updated");
+                let workspace = ctx.caller.workspace();
+                tracing::info!(user = %id, workspace, action, "user updated");
                 return respond_user(ctx, StatusCode::OK, &user);
             }
             // With If-Match the client pinned the version: a conflict is its 412.

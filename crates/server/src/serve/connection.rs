@@ -15,6 +15,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
@@ -27,6 +28,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls::ServerConfig;
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, watch};
+use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
@@ -127,11 +129,13 @@ pub(crate) async fn serve(
     let in_flight = InFlight::new();
     let state = ctx.state.clone();
     let requests = in_flight.clone();
+    let client = Arc::new(router::ClientAddr::new(peer));
     let service = service_fn(move |req: Request<Incoming>| {
         let guard = requests.begin();
         let state = state.clone();
+        let client = client.clone();
         async move {
-            let response = router::route(state, router::with_client_addr(req, peer)).await?;
+            let response = router::route(state, req, &client).await?;
             Ok::<_, Infallible>(response.map(|body| TrackedBody {
                 body,
                 _guard: guard,
@@ -185,34 +189,53 @@ where
     }
 }
 
-/// The number of requests in flight on one connection.
+/// The number of requests in flight on one connection, and when the last
+/// one ended. Plain atomics rather than a channel: starting or ending a
+/// request wakes no task and arms no timer; the idle timer looks at them
+/// only when it fires.
 #[derive(Clone)]
-struct InFlight(Arc<watch::Sender<usize>>);
+struct InFlight(Arc<InFlightState>);
+
+struct InFlightState {
+    count: AtomicUsize,
+    /// When the connection began; `last_end_ms` counts from here.
+    epoch: Instant,
+    /// Milliseconds after `epoch` at which the last request ended.
+    last_end_ms: AtomicU64,
+}
 
 impl InFlight {
     fn new() -> Self {
-        Self(Arc::new(watch::channel(0).0))
+        Self(Arc::new(InFlightState {
+            count: AtomicUsize::new(0),
+            epoch: Instant::now(),
+            last_end_ms: AtomicU64::new(0),
+        }))
     }
 
     /// Counts a request until the returned guard is dropped.
     fn begin(&self) -> InFlightGuard {
-        self.0.send_modify(|n| *n += 1);
+        self.0.count.fetch_add(1, Ordering::AcqRel);
         InFlightGuard(self.0.clone())
     }
 
     /// Completes once no request has been in flight for `idle`.
     fn idle_for(&self, idle: Duration) -> impl Future<Output = ()> + use<> {
-        let mut count = self.0.subscribe();
+        let state = self.0.clone();
         async move {
+            let mut deadline = state.epoch + idle;
             loop {
-                if count.wait_for(|n| *n == 0).await.is_err() {
-                    // Cannot happen while the connection holds the sender.
-                    return std::future::pending().await;
+                tokio::time::sleep_until(deadline).await;
+                let now = Instant::now();
+                if state.count.load(Ordering::Acquire) > 0 {
+                    // Busy: look again one idle period from now.
+                    deadline = now + idle;
+                    continue;
                 }
-                tokio::select! {
-                    () = tokio::time::sleep(idle) => return,
-                    // A request started (or ended) meanwhile: look again.
-                    _ = count.changed() => {}
+                let last_end = Duration::from_millis(state.last_end_ms.load(Ordering::Acquire));
+                deadline = state.epoch + last_end + idle;
+                if now >= deadline {
+                    return;
                 }
             }
         }
@@ -220,11 +243,17 @@ impl InFlight {
 }
 
 /// One request in flight; dropping it ends the request.
-struct InFlightGuard(Arc<watch::Sender<usize>>);
+struct InFlightGuard(Arc<InFlightState>);
 
 impl Drop for InFlightGuard {
     fn drop(&mut self) {
-        self.0.send_modify(|n| *n = n.saturating_sub(1));
+        let since = self.0.epoch.elapsed().as_millis();
+        // Written before the count drops, so a timer that reads a zero count
+        // also reads this end.
+        self.0
+            .last_end_ms
+            .fetch_max(u64::try_from(since).unwrap_or(u64::MAX), Ordering::Release);
+        self.0.count.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
