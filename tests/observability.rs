@@ -218,6 +218,8 @@ async fn metrics_count_requests_core_calls_tls_and_the_token_cache() {
         ("authsidecar_token_cache_misses_total".to_owned(), 2.0),
         ("authsidecar_token_cache_hits_total".to_owned(), 3.0),
         ("authsidecar_token_cache_entries".to_owned(), 2.0),
+        // The wrong token; a missing one is no rejection of a token.
+        ("authsidecar_token_rejections_total".to_owned(), 1.0),
         (core_ok("introspect"), 2.0),
         (core_ok("list_users"), 2.0),
         (core_ok("create_user"), 1.0),
@@ -367,6 +369,15 @@ async fn json_logs_put_the_request_id_on_every_request_line_at_info() {
         .send()
         .await;
     assert_eq!(r.status, 401);
+    // A flood of unknown tokens: every one refused, one warn line a second.
+    for _ in 0..4 {
+        let r = h
+            .req("GET", "/Users")
+            .token(Some("never-valid"))
+            .send()
+            .await;
+        assert_eq!(r.status, 401);
+    }
     h.shutdown().await;
 
     let lines = capture.lines();
@@ -377,11 +388,15 @@ async fn json_logs_put_the_request_id_on_every_request_line_at_info() {
     assert_eq!(request_id(created), Some("rid-create"), "{created}");
     assert_eq!(created["span"]["method"], "POST");
     assert_eq!(created["span"]["token"], TokenHash::of(ADMIN).short());
-    let denied = lines
+    let denied: Vec<&Value> = lines
         .iter()
-        .find(|l| l["message"] == "rejected unknown token")
-        .unwrap();
-    assert_eq!(request_id(denied), Some("rid-deny"), "{denied}");
+        .filter(|l| l["message"] == "rejected unknown token")
+        .collect();
+    assert_eq!(denied.len(), 1, "{}", capture.text());
+    assert_eq!(request_id(denied[0]), Some("rid-deny"), "{}", denied[0]);
+    assert_eq!(denied[0]["level"], "WARN");
+    assert_eq!(denied[0]["suppressed"], 0);
+    assert_eq!(denied[0]["token"], TokenHash::of("never-valid").short());
     // No PII at info: the user's name is not in the logs.
     assert!(!capture.text().contains(&name), "{}", capture.text());
 }
@@ -437,6 +452,7 @@ async fn json_logs_never_hold_a_token_or_its_prefix_even_at_debug() {
                 "authsidecar_server::router",
                 "authsidecar_server::scim",
                 "authsidecar_server::state",
+                "authsidecar_server::rejections",
             ]
             .iter()
             .any(|t| target.starts_with(t))
