@@ -130,28 +130,12 @@ fn check_core(problems: &mut Vec<Problem>, core: &CoreConfig) {
     if let Some(message) = base_url_problem(&core.base_url, CORE_URL_EXAMPLE) {
         problems.push(Problem::new("core.base_url", message));
     }
-    let connect_ok = in_range(
+    check_timeouts(
         problems,
-        "core.connect_timeout_ms",
-        core.connect_timeout_ms,
-        CONNECT_TIMEOUT_MS,
-    );
-    let request_ok = in_range(
-        problems,
-        "core.request_timeout_ms",
-        core.request_timeout_ms,
+        "core",
+        (core.connect_timeout_ms, core.request_timeout_ms),
         REQUEST_TIMEOUT_MS,
     );
-    if connect_ok && request_ok && core.request_timeout_ms < core.connect_timeout_ms {
-        problems.push(Problem::new(
-            "core.request_timeout_ms",
-            format!(
-                "{} is smaller than core.connect_timeout_ms ({}); the request timeout includes \
-                 connecting, so raise it or lower the connect timeout",
-                core.request_timeout_ms, core.connect_timeout_ms
-            ),
-        ));
-    }
     in_range(
         problems,
         "core.max_idle_per_host",
@@ -453,6 +437,30 @@ fn item(key: &str, index: usize) -> String {
 
 /// Reports `value` at `key` when it is outside `range`; returns whether it
 /// is inside.
+/// `SECTION.connect_timeout_ms` (always 1 to 60000), `SECTION.request_timeout_ms`
+/// in `request_range`, and the request timeout not below the connect timeout
+/// (it includes connecting). Shared by `core` and `app`.
+fn check_timeouts(
+    problems: &mut Vec<Problem>,
+    section: &str,
+    (connect_ms, request_ms): (u64, u64),
+    request_range: RangeInclusive<u64>,
+) {
+    let connect_key = format!("{section}.connect_timeout_ms");
+    let request_key = format!("{section}.request_timeout_ms");
+    let connect_ok = in_range(problems, &connect_key, connect_ms, CONNECT_TIMEOUT_MS);
+    let request_ok = in_range(problems, &request_key, request_ms, request_range);
+    if connect_ok && request_ok && request_ms < connect_ms {
+        problems.push(Problem::new(
+            request_key,
+            format!(
+                "{request_ms} is smaller than {connect_key} ({connect_ms}); the request timeout \
+                 includes connecting, so raise it or lower the connect timeout"
+            ),
+        ));
+    }
+}
+
 fn in_range<T: PartialOrd + Display>(
     problems: &mut Vec<Problem>,
     key: &str,

@@ -2,7 +2,7 @@
 
 use std::ops::RangeInclusive;
 
-use super::{CONNECT_TIMEOUT_MS, base_url_problem, in_range, item};
+use super::{base_url_problem, check_timeouts, in_range, item};
 use crate::problem::Problem;
 use crate::schema::{AppConfig, IdentityHeaders, defaults};
 
@@ -60,28 +60,12 @@ pub(super) fn check_app(
             ),
         ));
     }
-    let connect_ok = in_range(
+    check_timeouts(
         problems,
-        "app.connect_timeout_ms",
-        app.connect_timeout_ms,
-        CONNECT_TIMEOUT_MS,
-    );
-    let request_ok = in_range(
-        problems,
-        "app.request_timeout_ms",
-        app.request_timeout_ms,
+        "app",
+        (app.connect_timeout_ms, app.request_timeout_ms),
         REQUEST_TIMEOUT_MS,
     );
-    if connect_ok && request_ok && app.request_timeout_ms < app.connect_timeout_ms {
-        problems.push(Problem::new(
-            "app.request_timeout_ms",
-            format!(
-                "{} is smaller than app.connect_timeout_ms ({}); the request timeout includes \
-                 connecting, so raise it or lower the connect timeout",
-                app.request_timeout_ms, app.connect_timeout_ms
-            ),
-        ));
-    }
     in_range(
         problems,
         "app.max_idle_per_host",
