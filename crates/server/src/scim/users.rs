@@ -202,32 +202,23 @@ async fn scan(
     let mut matched = Vec::new();
     let mut read = 0u64;
     loop {
-        let query = UserQuery {
-            offset: read,
-            limit: SCAN_PAGE,
-            ..UserQuery::default()
-        };
-        let page = ctx
-            .state
-            .core
-            .list_users(&ctx.caller.token, &query)
-            .await
-            .map_err(|e| Failure::from_core(e, "the user list"))?;
-        if page.total > cap {
+        let (total, users) =
+            core_page(ctx, UserQuery::default(), read, u64::from(SCAN_PAGE)).await?;
+        if total > cap {
             return Err(ScimError::too_many(format!(
                 "this filter cannot use an index and the workspace has more than {cap} users; \
                  filter on userName, externalId, emails.value or id"
             ))
             .into());
         }
-        let n = page.users.len() as u64;
+        let n = users.len() as u64;
         read += n;
         matched.extend(
-            page.users
+            users
                 .into_iter()
                 .filter(|u| filter.matches(&render(u, ctx.base))),
         );
-        if n == 0 || read >= page.total {
+        if n == 0 || read >= total {
             break;
         }
     }
@@ -237,14 +228,18 @@ async fn scan(
     Ok((total, matched.into_iter().skip(start).take(take).collect()))
 }
 
-/// `GET /Users/{id}`.
-pub(super) async fn get(ctx: &Ctx<'_>, id: &str) -> Result<Response<Body>, Failure> {
-    let user = ctx
-        .state
+/// One user of the caller's workspace; an unknown id is the SCIM 404.
+async fn read_user(ctx: &Ctx<'_>, id: &str) -> Result<User, Failure> {
+    ctx.state
         .core
         .get_user(&ctx.caller.token, id)
         .await
-        .map_err(|e| Failure::from_core(e, &format!("user {id}")))?;
+        .map_err(|e| Failure::from_core(e, &format!("user {id}")))
+}
+
+/// `GET /Users/{id}`.
+pub(super) async fn get(ctx: &Ctx<'_>, id: &str) -> Result<Response<Body>, Failure> {
+    let user = read_user(ctx, id).await?;
     if ctx.preconditions.none_match_hits(user.version) {
         let mut response = empty(StatusCode::NOT_MODIFIED);
         if let Ok(v) = HeaderValue::from_str(&etag(user.version)) {
@@ -306,12 +301,7 @@ pub(super) async fn delete(ctx: &Ctx<'_>, id: &str) -> Result<Response<Body>, Fa
         // The core's delete is not version-guarded, so a change landing
         // between this read and the delete is not detected; the window is
         // one loopback round trip.
-        let current = ctx
-            .state
-            .core
-            .get_user(&ctx.caller.token, id)
-            .await
-            .map_err(|e| Failure::from_core(e, &format!("user {id}")))?;
+        let current = read_user(ctx, id).await?;
         ctx.preconditions.check_if_match(current.version, id)?;
     }
     ctx.state
@@ -341,12 +331,7 @@ async fn write_with_retries(
     let action = operation.as_str();
     let mut attempt = 0;
     loop {
-        let current = ctx
-            .state
-            .core
-            .get_user(&ctx.caller.token, id)
-            .await
-            .map_err(|e| Failure::from_core(e, &what))?;
+        let current = read_user(ctx, id).await?;
         ctx.preconditions.check_if_match(current.version, id)?;
         let next = compute(&resource_of(&current))?;
         let write = to_write(ctx, &next, Some(current.version)).await?;
