@@ -71,7 +71,8 @@ pub enum StoreError {
     /// A stored JSON column could not be read back (a corrupt row).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    /// A blocking storage task died before it answered.
+    /// A store thread could not start or has stopped, a store job panicked,
+    /// or a write was lost with the rest of its batch.
     #[error("storage task failed: {0}")]
     TaskFailed(String),
 }

@@ -2,9 +2,10 @@
 //! core API contract (`docs/core-api.md`, wire types in
 //! `authsidecar-core-api`), for `authsidecar dev`, CI and end-to-end tests.
 //!
-//! - [`Store`]: blocking storage of workspaces, roles, hashed tokens,
-//!   users and the audit trail in `dir/core.sqlite3`; every user write
-//!   takes an [`AuditContext`] and records its event in its own transaction.
+//! - [`Store`]: storage of workspaces, roles, hashed tokens, users and the
+//!   audit trail in `dir/core.sqlite3`, served by one writer thread that
+//!   group-commits and one reader thread; every user write takes an
+//!   [`AuditContext`] and records its event in the write's own savepoint.
 //! - [`Seed`]: the YAML file that declares workspaces, roles and tokens;
 //!   [`Store::apply_seed`] writes it, [`Store::dev_bootstrap`] is the
 //!   no-seed alternative.
@@ -12,7 +13,8 @@
 //!
 //! A request is handled in phases: authenticate the bearer token (memory
 //! only), route by method and path, check the role, read and parse the body,
-//! run the store call on a blocking thread, shape the JSON answer, log it.
+//! hand the store call to the store's writer or reader thread and await its
+//! answer, shape the JSON answer, log it.
 
 mod error;
 mod http;

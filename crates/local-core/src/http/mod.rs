@@ -178,13 +178,15 @@ mod tests {
         let store = seeded(&dir);
         let (addr, handle) = spawn(store.clone(), loopback()).await.unwrap();
 
-        // Hold the connection lock so the request parks inside the store call.
+        // Keep the store's reader busy so the request parks inside the store call.
         let (locked_tx, locked) = mpsc::channel();
         let (release, release_rx) = mpsc::channel::<()>();
         let holder = std::thread::spawn(move || {
-            let _guard = store.lock();
-            locked_tx.send(()).unwrap();
-            let _ = release_rx.recv();
+            store.read(move |_| {
+                locked_tx.send(()).unwrap();
+                let _ = release_rx.recv();
+                Ok(())
+            })
         });
         locked.recv().unwrap();
 
@@ -207,7 +209,7 @@ mod tests {
         assert_eq!(response.status(), 200);
         assert_eq!(response.text().await.unwrap(), r#"{"roles":["Admin"]}"#);
         stopping.await.unwrap().unwrap();
-        holder.join().unwrap();
+        holder.join().unwrap().unwrap();
     }
 
     #[tokio::test(start_paused = true)]

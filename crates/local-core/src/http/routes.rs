@@ -1,6 +1,8 @@
-//! One request, in phases: authenticate, route, authorise, parse, call the
-//! store on a blocking thread, shape the JSON answer, log one line.
+//! One request, in phases: authenticate, route, authorise, parse, hand the
+//! call to the store's writer or reader thread and await it, shape the JSON
+//! answer, log one line.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use authsidecar_core_api::{
@@ -41,18 +43,23 @@ impl Route {
     /// Parses a path; `None` is a 404 `not_found`.
     fn parse(path: &str) -> Option<Route> {
         let rest = path.strip_prefix("/internal/v1/")?;
-        let segments: Vec<&str> = rest.split('/').collect();
+        let mut segments = rest.split('/');
         let id = |raw: &str| {
             let id = percent_decode_str(raw).decode_utf8().ok()?.into_owned();
             (!id.is_empty()).then_some(id)
         };
-        match segments.as_slice() {
-            ["introspect"] => Some(Route::Introspect),
-            ["roles"] => Some(Route::Roles),
-            ["users"] => Some(Route::Users),
-            ["users", raw] => id(raw).map(Route::User),
-            ["users", raw, "roles"] => id(raw).map(Route::UserRoles),
-            ["audit"] => Some(Route::Audit),
+        // Three segments at most are meaningful; a fourth makes any path unknown.
+        let parts = [segments.next(), segments.next(), segments.next()];
+        if segments.next().is_some() {
+            return None;
+        }
+        match parts {
+            [Some("introspect"), None, None] => Some(Route::Introspect),
+            [Some("roles"), None, None] => Some(Route::Roles),
+            [Some("users"), None, None] => Some(Route::Users),
+            [Some("users"), Some(raw), None] => id(raw).map(Route::User),
+            [Some("users"), Some(raw), Some("roles")] => id(raw).map(Route::UserRoles),
+            [Some("audit"), None, None] => Some(Route::Audit),
             _ => None,
         }
     }
@@ -83,7 +90,7 @@ impl Route {
 /// What the request log line needs besides method and status.
 struct Seen {
     route: &'static str,
-    token_id: Option<String>,
+    who: Option<Arc<Introspection>>,
     allow: Option<&'static str>,
 }
 
@@ -93,7 +100,7 @@ pub(super) async fn handle(store: Store, req: Request<Incoming>) -> Reply {
     let method = req.method().clone();
     let mut seen = Seen {
         route: "unmatched",
-        token_id: None,
+        who: None,
         allow: None,
     };
     let reply = match respond(&store, req, &mut seen).await {
@@ -104,7 +111,7 @@ pub(super) async fn handle(store: Store, req: Request<Incoming>) -> Reply {
         %method,
         route = seen.route,
         status = reply.status().as_u16(),
-        token_id = seen.token_id.as_deref().unwrap_or("-"),
+        token_id = seen.who.as_ref().map_or("-", |who| who.token_id.as_str()),
         elapsed_us = started.elapsed().as_micros() as u64,
         "core request"
     );
@@ -117,7 +124,7 @@ async fn respond(
     seen: &mut Seen,
 ) -> Result<Reply, CoreError> {
     let who = authenticate(store, req.headers())?;
-    seen.token_id = Some(who.token_id.clone());
+    seen.who = Some(Arc::clone(&who));
 
     let route = Route::parse(req.uri().path())
         .ok_or_else(|| fail(ErrorCode::NotFound, "no such endpoint"))?;
@@ -131,25 +138,28 @@ async fn respond(
         ));
     }
 
-    let workspace = who.workspace.clone();
+    let workspace = || who.workspace.clone();
     let method = req.method().clone();
     match (method, route) {
         (Method::GET, Route::Introspect) => introspection(&who),
         (Method::GET, Route::Roles) => {
-            let roles = blocking(store, move |s| s.roles(&workspace)).await?;
+            let roles = store.roles_async(workspace()).await.map_err(core)?;
             Ok(json(StatusCode::OK, &roles))
         }
         (Method::GET, Route::Users) => {
             let query = parse_user_query(req.uri().query())
                 .map_err(|m| fail(ErrorCode::InvalidRequest, &m))?;
-            let page = blocking(store, move |s| s.list_users(&workspace, &query)).await?;
+            let page = store
+                .list_users_async(workspace(), query)
+                .await
+                .map_err(core)?;
             Ok(json(StatusCode::OK, &page))
         }
         (Method::POST, Route::Users) => {
             let ctx = audit_context(&who, req.headers());
             let write: UserWrite = read_json(req).await?;
             let ctx = ctx.map_err(|m| fail(ErrorCode::InvalidRequest, &m))?;
-            let user = blocking(store, move |s| s.create_user(&ctx, &write)).await?;
+            let user = store.create_user_async(ctx, write).await.map_err(core)?;
             let mut reply = json(StatusCode::CREATED, &user);
             if let Ok(location) = HeaderValue::from_str(&user_path(&user.id)) {
                 reply.headers_mut().insert(LOCATION, location);
@@ -157,34 +167,37 @@ async fn respond(
             Ok(reply)
         }
         (Method::GET, Route::User(id)) => {
-            let user = blocking(store, move |s| s.get_user(&workspace, &id)).await?;
+            let user = store.get_user_async(workspace(), id).await.map_err(core)?;
             Ok(json(StatusCode::OK, &user))
         }
         (Method::PUT, Route::User(id)) => {
             let ctx = audit_context(&who, req.headers());
             let write: UserWrite = read_json(req).await?;
             let ctx = ctx.map_err(|m| fail(ErrorCode::InvalidRequest, &m))?;
-            let user = blocking(store, move |s| s.replace_user(&ctx, &id, &write)).await?;
+            let user = store
+                .replace_user_async(ctx, id, write)
+                .await
+                .map_err(core)?;
             Ok(json(StatusCode::OK, &user))
         }
         (Method::DELETE, Route::User(id)) => {
             let ctx = audit_context(&who, req.headers())
                 .map_err(|m| fail(ErrorCode::InvalidRequest, &m))?;
-            blocking(store, move |s| s.delete_user(&ctx, &id)).await?;
+            store.delete_user_async(ctx, id).await.map_err(core)?;
             Ok(empty(StatusCode::NO_CONTENT))
         }
         (Method::PUT, Route::UserRoles(id)) => {
             let ctx = audit_context(&who, req.headers());
             let write: RolesWrite = read_json(req).await?;
             let ctx = ctx.map_err(|m| fail(ErrorCode::InvalidRequest, &m))?;
-            let user = blocking(store, move |s| s.set_roles(&ctx, &id, &write)).await?;
+            let user = store.set_roles_async(ctx, id, write).await.map_err(core)?;
             Ok(json(StatusCode::OK, &user))
         }
         (Method::GET, Route::Audit) => {
             let query = parse_audit_query(req.uri().query())
                 .map_err(|m| fail(ErrorCode::InvalidRequest, &m))?;
-            let page = blocking(store, move |s| s.audit_events(&workspace, &query)).await?;
-            Ok(json(StatusCode::OK, &page))
+            let page = store.audit_events_async(&who.workspace, &query).await;
+            Ok(json(StatusCode::OK, &page.map_err(core)?))
         }
         (method, _) => Err(fail(
             ErrorCode::MethodNotAllowed,
@@ -194,7 +207,7 @@ async fn respond(
 }
 
 /// Resolves `Authorization: Bearer <secret>` from memory; anything else is 401.
-fn authenticate(store: &Store, headers: &HeaderMap) -> Result<Introspection, CoreError> {
+fn authenticate(store: &Store, headers: &HeaderMap) -> Result<Arc<Introspection>, CoreError> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let (Some(value), None) = (values.next(), values.next()) else {
         return Err(fail(
@@ -210,7 +223,7 @@ fn authenticate(store: &Store, headers: &HeaderMap) -> Result<Introspection, Cor
         .map(|(_, secret)| secret.trim())
         .filter(|secret| !secret.is_empty());
     secret
-        .and_then(|s| store.authenticate(s))
+        .and_then(|s| store.authenticate_shared(s))
         .ok_or_else(|| fail(ErrorCode::Unauthenticated, "the bearer token is not valid"))
 }
 
@@ -230,17 +243,9 @@ fn introspection(who: &Introspection) -> Result<Reply, CoreError> {
     Ok(reply)
 }
 
-/// Runs a store call on the blocking pool; the mutex is taken and released
-/// there, never across an await.
-async fn blocking<T: Send + 'static>(
-    store: &Store,
-    call: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, CoreError> {
-    let store = store.clone();
-    match tokio::task::spawn_blocking(move || call(&store)).await {
-        Ok(result) => result.map_err(|e| e.to_core_error()),
-        Err(e) => Err(StoreError::TaskFailed(e.to_string()).to_core_error()),
-    }
+/// The contract body of a store failure.
+fn core(error: StoreError) -> CoreError {
+    error.to_core_error()
 }
 
 /// Reads at most [`MAX_BODY_BYTES`] and parses it as JSON.
@@ -369,6 +374,7 @@ mod tests {
             "/internal/v1/users/",
             "/internal/v1/users//roles",
             "/internal/v1/users/a/b",
+            "/internal/v1/users/a/roles/b",
             "/internal/v2/roles",
             "/internal/v1/users/%FF",
         ] {

@@ -1,5 +1,5 @@
 //! The provisioning audit trail: one event per mutation, inserted in the
-//! mutation's own transaction, so a write whose event cannot be stored is
+//! mutation's own savepoint, so a write whose event cannot be stored is
 //! rolled back and never acknowledged; and the listing of a workspace's
 //! events, newest first.
 
@@ -7,11 +7,12 @@ use authsidecar_core_api::{
     AuditEvent, AuditKind, AuditOperation, AuditPage, AuditQuery, MAX_LIST_LIMIT, User,
 };
 use rusqlite::types::{ToSql, Type};
-use rusqlite::{Row, Transaction, params};
+use rusqlite::{Connection, Row, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::users::json_column;
+use super::worker::Work;
 use super::{Store, audit_diff, format_timestamp};
 use crate::StoreError;
 
@@ -73,7 +74,7 @@ impl AuditContext {
 /// Inserts the event of one mutation of `user_id` from `before` to `after`
 /// (`None`: the user does not exist on that side), committed at `time`.
 pub(super) fn record(
-    tx: &Transaction<'_>,
+    conn: &Connection,
     ctx: &AuditContext,
     operation: AuditOperation,
     user_id: &str,
@@ -87,7 +88,7 @@ pub(super) fn record(
     let changes = audit_diff::changes(before, after, &ctx.redact);
     let changes = serde_json::to_string(&changes)
         .map_err(|e| StoreError::Corrupt(format!("cannot encode audit changes: {e}")))?;
-    tx.prepare_cached(
+    conn.prepare_cached(
         "INSERT INTO audit (id, workspace, time, token_id, request_id, operation, kinds,
              user_id, changes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -119,42 +120,59 @@ impl Store {
         workspace: &str,
         query: &AuditQuery,
     ) -> Result<AuditPage, StoreError> {
-        let (filter, mut args) = audit_filter(workspace, query)?;
-        self.read(|tx| {
-            let total: i64 = tx
-                .prepare_cached(&format!("SELECT COUNT(*) FROM audit WHERE {filter}"))?
-                .query_row(rusqlite::params_from_iter(&args), |row| row.get(0))?;
-            let limit = query.limit.min(MAX_LIST_LIMIT);
-            let mut events = Vec::new();
-            if limit > 0 {
-                let n = args.len();
-                let sql = format!(
-                    "SELECT {COLUMNS} FROM audit WHERE {filter} ORDER BY seq DESC \
-                     LIMIT ?{} OFFSET ?{}",
-                    n + 1,
-                    n + 2
-                );
-                args.push(Box::new(i64::from(limit)));
-                args.push(Box::new(i64::try_from(query.offset).unwrap_or(i64::MAX)));
-                let mut stmt = tx.prepare_cached(&sql)?;
-                let rows = stmt.query_map(rusqlite::params_from_iter(&args), event_from_row)?;
-                events = rows.collect::<Result<_, _>>()?;
-            }
-            Ok(AuditPage {
-                total: u64::try_from(total).unwrap_or(0),
-                events,
-            })
-        })
+        self.read(events(workspace, query)?)
     }
+
+    /// [`Store::audit_events`] for async callers.
+    pub(crate) async fn audit_events_async(
+        &self,
+        workspace: &str,
+        query: &AuditQuery,
+    ) -> Result<AuditPage, StoreError> {
+        self.read_async(events(workspace, query)?).await
+    }
+}
+
+/// Checks the query and returns the listing as reader work. The listing is
+/// an operator's occasional look, not a provisioning path, so its SQL is
+/// built per call.
+fn events(workspace: &str, query: &AuditQuery) -> Result<impl Work<AuditPage>, StoreError> {
+    let (filter, mut args) = audit_filter(workspace, query)?;
+    let limit = query.limit.min(MAX_LIST_LIMIT);
+    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+    Ok(move |conn: &Connection| {
+        let total: i64 = conn
+            .prepare_cached(&format!("SELECT COUNT(*) FROM audit WHERE {filter}"))?
+            .query_row(rusqlite::params_from_iter(&args), |row| row.get(0))?;
+        let mut events = Vec::new();
+        if limit > 0 {
+            let n = args.len();
+            let sql = format!(
+                "SELECT {COLUMNS} FROM audit WHERE {filter} ORDER BY seq DESC \
+                 LIMIT ?{} OFFSET ?{}",
+                n + 1,
+                n + 2
+            );
+            args.push(Box::new(i64::from(limit)));
+            args.push(Box::new(offset));
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(&args), event_from_row)?;
+            events = rows.collect::<Result<_, _>>()?;
+        }
+        Ok(AuditPage {
+            total: u64::try_from(total).unwrap_or(0),
+            events,
+        })
+    })
 }
 
 /// The WHERE clause and its arguments; checks `since` and `op`.
 fn audit_filter(
     workspace: &str,
     query: &AuditQuery,
-) -> Result<(String, Vec<Box<dyn ToSql>>), StoreError> {
+) -> Result<(String, Vec<Box<dyn ToSql + Send>>), StoreError> {
     let mut clauses = vec!["workspace = ?1".to_owned()];
-    let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(workspace.to_owned())];
+    let mut args: Vec<Box<dyn ToSql + Send>> = vec![Box::new(workspace.to_owned())];
     if let Some(user_id) = &query.user_id {
         args.push(Box::new(user_id.clone()));
         clauses.push(format!("user_id = ?{}", args.len()));

@@ -191,8 +191,7 @@ fn redacted_attributes_are_listed_without_their_values() {
         change("user_name", Value::Null, redacted)
     );
     let raw: String = store
-        .lock()
-        .query_row("SELECT group_concat(changes) FROM audit", [], |r| r.get(0))
+        .read(|c| Ok(c.query_row("SELECT group_concat(changes) FROM audit", [], |r| r.get(0))?))
         .unwrap();
     assert!(
         !raw.contains("ann@acme.test") && !raw.contains("Ann"),
@@ -208,11 +207,12 @@ fn a_write_whose_event_cannot_be_stored_is_not_made() {
         .create_user(&by, &write("ann@acme.test", json!({})))
         .unwrap();
     store
-        .lock()
-        .execute_batch(
-            "CREATE TRIGGER no_audit BEFORE INSERT ON audit
-             BEGIN SELECT RAISE(ABORT, 'audit refused'); END;",
-        )
+        .write(|c| {
+            Ok(c.execute_batch(
+                "CREATE TRIGGER no_audit BEFORE INSERT ON audit
+                 BEGIN SELECT RAISE(ABORT, 'audit refused'); END;",
+            )?)
+        })
         .unwrap();
 
     let err = store
@@ -366,12 +366,13 @@ fn filters_and_paging() {
 
     // Move the first event into the past; `since` is inclusive and any offset works.
     store
-        .lock()
-        .execute(
-            "UPDATE audit SET time = '2020-01-01T00:00:00.000Z' WHERE request_id = 'req' \
-             AND seq = (SELECT MIN(seq) FROM audit)",
-            [],
-        )
+        .write(|c| {
+            Ok(c.execute(
+                "UPDATE audit SET time = '2020-01-01T00:00:00.000Z' WHERE request_id = 'req' \
+                 AND seq = (SELECT MIN(seq) FROM audit)",
+                [],
+            )?)
+        })
         .unwrap();
     let recent = query(&|q| q.since = Some("2020-01-01T01:00:00.001+01:00".into())).unwrap();
     assert_eq!(recent.total, 2);

@@ -1,19 +1,35 @@
 //! Durable storage of workspaces, roles, tokens and users in one SQLite file.
 //!
-//! The API is blocking: SQLite is. Async callers run it on
-//! `tokio::task::spawn_blocking` (the HTTP server does). One connection,
-//! behind a `std::sync::Mutex`, serves all calls; SQLite allows one writer at
-//! a time anyway, and every index look-up is microseconds, so a read pool
-//! would add code without adding throughput that matters here.
+//! The store owns two threads (see `worker`), each with its own connection:
+//!
+//! - the writer runs every write. It takes all writes already queued (up to
+//!   64) into one `BEGIN IMMEDIATE` transaction, each in its own savepoint,
+//!   commits once and only then answers each of them: group commit. A write
+//!   that fails is rolled back to its savepoint and answered with its own
+//!   error; the batch's others still commit. Writes in one batch run in
+//!   queue order and see each other, so two writes based on one version of
+//!   a user give one success and one version conflict, as they would apart.
+//! - the reader runs every read on a read-only connection. In WAL mode it
+//!   sees the last committed state without waiting for the writer's fsync,
+//!   and since a write is answered only after its commit, a read sent after
+//!   that answer sees the write.
+//!
+//! The HTTP server awaits these threads (`*_async` calls); the blocking API
+//! (CLI, tests, seeding) waits on them with a plain channel, which is safe
+//! inside an async runtime too. Dropping the last [`Store`] handle lets both
+//! threads finish the jobs already queued, then closes the file.
 //!
 //! Durability: WAL journal with `synchronous=FULL`. NORMAL would keep the file
 //! consistent but can lose the last commits on power loss; a user the core
 //! answered 201 for must still exist afterwards, because Entra records the id
-//! and never re-creates it. FULL costs one fsync per write, which provisioning
-//! rates (a few writes a second) do not notice.
+//! and never re-creates it. FULL costs one fsync per commit; under load a
+//! commit carries a whole batch of writes, so concurrent writers share it.
 //!
 //! Every user write also inserts its audit event (see `audit`) in the same
-//! transaction.
+//! savepoint: if the event cannot be stored, the write is rolled back.
+//!
+//! Every statement a request runs comes from the connection's statement
+//! cache, so SQLite parses each text once per connection.
 //!
 //! Token checks never touch SQLite: the SHA-256 of every known secret is kept
 //! in memory and reloaded whenever a seed or mint changes the tokens table.
@@ -22,19 +38,22 @@ mod audit;
 mod audit_diff;
 mod schema;
 mod tokens;
+mod user_list;
 mod users;
+mod worker;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use authsidecar_core_api::Introspection;
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
 use crate::StoreError;
+use worker::{Work, Worker};
 
 pub use audit::AuditContext;
 pub use tokens::{DEV_ROLES, DEV_TOKEN_FILE, DEV_WORKSPACE, DevCredentials, token_id};
@@ -47,17 +66,26 @@ pub const DB_FILE_NAME: &str = "core.sqlite3";
 /// with `unavailable`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The local core's storage. Cheap to clone; clones share one connection.
+/// Prepared statements each connection keeps. The writer runs about 20
+/// distinct texts, the reader about 25 (16 of them list filters); the
+/// default of 16 would evict and re-parse them.
+const STATEMENT_CACHE: usize = 64;
+
+/// The local core's storage. Cheap to clone; clones share one writer and
+/// one reader thread.
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    conn: Mutex<Connection>,
     /// SHA-256 of each known secret → who it is.
-    tokens: RwLock<HashMap<[u8; 32], Introspection>>,
+    tokens: RwLock<HashMap<[u8; 32], Arc<Introspection>>>,
     file: PathBuf,
+    // Fields drop in order: the reader closes first, so that the writer's
+    // connection is the last one and checkpoints the WAL into the file.
+    reader: Worker,
+    writer: Worker,
 }
 
 impl std::fmt::Debug for Store {
@@ -72,7 +100,8 @@ impl Store {
     /// Opens (creating if missing) `dir/core.sqlite3` and migrates its schema.
     ///
     /// Creates `dir` if it does not exist. Sets WAL mode, `synchronous=FULL`,
-    /// foreign keys and a busy timeout, then loads the token hashes.
+    /// foreign keys and a busy timeout, loads the token hashes, and starts
+    /// the writer and reader threads.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
             path: dir.to_owned(),
@@ -89,14 +118,31 @@ impl Store {
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         schema::migrate(&mut conn)?;
         let tokens = tokens::load_all(&conn)?;
+
+        // Opened after the writer, which has created the WAL and its index.
+        let read_only = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let reader = Connection::open_with_flags(&file, read_only)?;
+        reader.busy_timeout(BUSY_TIMEOUT)?;
+        reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+
+        let thread_failed =
+            |e: std::io::Error| StoreError::TaskFailed(format!("cannot start a store thread: {e}"));
+        let reader = Worker::spawn("core-store-reader", reader, worker::read_batch)
+            .map_err(thread_failed)?;
+        let writer =
+            Worker::spawn("core-store-writer", conn, worker::write_batch).map_err(thread_failed)?;
         tracing::info!(file = %file.display(), tokens = tokens.len(), "local core store opened");
         Ok(Store {
             inner: Arc::new(Inner {
-                conn: Mutex::new(conn),
                 tokens: RwLock::new(tokens),
                 file,
+                reader,
+                writer,
             }),
         })
     }
@@ -111,6 +157,11 @@ impl Store {
     /// Memory only, never blocks on storage. The map is keyed by SHA-256 of
     /// the secret, so look-up timing can reveal nothing about a secret itself.
     pub fn authenticate(&self, secret: &str) -> Option<Introspection> {
+        self.authenticate_shared(secret).map(|who| (*who).clone())
+    }
+
+    /// [`Store::authenticate`] without copying the identity.
+    pub(crate) fn authenticate_shared(&self, secret: &str) -> Option<Arc<Introspection>> {
         let hash = tokens::secret_sha256(secret);
         let map = self
             .inner
@@ -120,49 +171,37 @@ impl Store {
         map.get(&hash).cloned()
     }
 
-    /// Locks the connection.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic while locked dropped its open transaction, which rolled it
-        // back; the connection is sound, so the poison flag carries no risk.
-        self.inner
-            .conn
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    /// Runs `work` in the writer's next batch, in its own savepoint, and
+    /// waits until that batch is committed.
+    fn write<T: Send + 'static>(&self, work: impl Work<T>) -> Result<T, StoreError> {
+        self.inner.writer.call(work)
     }
 
-    /// Runs `f` in one `BEGIN IMMEDIATE` transaction: committed if `f`
-    /// succeeds, rolled back (by drop) if it fails.
-    fn write<T>(
-        &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let mut conn = self.lock();
-        // IMMEDIATE takes the write lock up front, so a read-then-write
-        // transaction cannot fail half-way with SQLITE_BUSY on upgrade.
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+    /// [`Store::write`] for async callers.
+    async fn write_async<T: Send + 'static>(&self, work: impl Work<T>) -> Result<T, StoreError> {
+        self.inner.writer.call_async(work).await
     }
 
-    /// Runs `f` in one read transaction, so its statements see one snapshot.
-    fn read<T>(
-        &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        f(&tx)
+    /// Runs `work` on the reader, in a read transaction, and waits for it.
+    pub(crate) fn read<T: Send + 'static>(&self, work: impl Work<T>) -> Result<T, StoreError> {
+        self.inner.reader.call(work)
     }
 
-    /// Replaces the in-memory token map with the tokens table.
+    /// [`Store::read`] for async callers.
+    async fn read_async<T: Send + 'static>(&self, work: impl Work<T>) -> Result<T, StoreError> {
+        self.inner.reader.call_async(work).await
+    }
+
+    /// Replaces the in-memory token map with the committed tokens table.
     fn reload_tokens(&self) -> Result<(), StoreError> {
-        let fresh = tokens::load_all(&self.lock())?;
-        *self
+        // Held across the load, so that of two reloads racing, the one that
+        // reads the later table is also the one installed last.
+        let mut map = self
             .inner
             .tokens
             .write()
-            .unwrap_or_else(PoisonError::into_inner) = fresh;
+            .unwrap_or_else(PoisonError::into_inner);
+        *map = self.read(tokens::load_all)?;
         Ok(())
     }
 }
@@ -209,17 +248,34 @@ mod tests {
         let nested = dir.path().join("a").join("b");
         let store = Store::open(&nested).unwrap();
         assert_eq!(store.file(), nested.join("core.sqlite3"));
-        let conn = store.lock();
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .unwrap();
-        let sync: i64 = conn
-            .query_row("PRAGMA synchronous", [], |r| r.get(0))
-            .unwrap();
-        let fks: i64 = conn
-            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!((mode.as_str(), sync, fks), ("wal", 2, 1));
+        let settings = |conn: &Connection| {
+            let text = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, String>(0));
+            let number = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0));
+            Ok((
+                text("PRAGMA journal_mode")?,
+                number("PRAGMA synchronous")?,
+                number("PRAGMA foreign_keys")?,
+                conn.is_readonly(rusqlite::MAIN_DB)?,
+            ))
+        };
+        assert_eq!(
+            store.write(settings).unwrap(),
+            ("wal".to_owned(), 2, 1, false)
+        );
+        assert!(store.read(settings).unwrap().3, "the reader is read-only");
+    }
+
+    #[test]
+    fn the_reader_cannot_write() {
+        let dir = TestDir::new("read-only");
+        let store = Store::open(dir.path()).unwrap();
+        let err = store
+            .read(|conn| Ok(conn.execute("INSERT INTO workspaces VALUES ('x', 'y')", [])?))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "storage error: attempt to write a readonly database"
+        );
     }
 
     #[test]

@@ -169,8 +169,7 @@ mod tests {
 
         let store = Store::open(dir.path()).unwrap();
         let version: i64 = store
-            .lock()
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))
             .unwrap();
         assert_eq!(version, 2);
         let user = store.get_user("acme", "u-1").unwrap();

@@ -12,11 +12,13 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use authsidecar_core_api::{ADMIN_ROLE, Introspection, RoleCatalogue};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
+use super::worker::Work;
 use super::{Store, now_rfc3339};
 use crate::StoreError;
 use crate::seed::{Seed, SeedWorkspace};
@@ -58,7 +60,7 @@ impl std::fmt::Debug for DevCredentials {
 }
 
 impl Store {
-    /// Writes a seed in one transaction: creates missing workspaces, appends
+    /// Writes a seed in one savepoint: creates missing workspaces, appends
     /// missing roles (never removes one, users may hold it) and upserts each
     /// token by (workspace, name), replacing its secret hash and role.
     ///
@@ -66,11 +68,12 @@ impl Store {
     /// named by the seed are kept; to revoke one, give it a new secret.
     pub fn apply_seed(&self, seed: &Seed) -> Result<(), StoreError> {
         seed.validate().map_err(StoreError::InvalidSeed)?;
-        self.write(|tx| {
+        let seed = seed.clone();
+        self.write(move |conn| {
             for ws in &seed.workspaces {
-                ensure_workspace(tx, ws)?;
+                ensure_workspace(conn, ws)?;
                 for token in &ws.tokens {
-                    upsert_token(tx, &ws.id, &token.name, &token.role, &token.secret)?;
+                    upsert_token(conn, &ws.id, &token.name, &token.role, &token.secret)?;
                 }
             }
             Ok(())
@@ -87,18 +90,17 @@ impl Store {
         role: &str,
     ) -> Result<String, StoreError> {
         let secret = format!("{MINTED_PREFIX}{}", hex(&rand::random::<[u8; 32]>()));
-        self.write(|tx| {
-            if !workspace_exists(tx, workspace)? {
-                return Err(StoreError::UnknownWorkspace(workspace.to_owned()));
+        let (workspace, name, role) = (workspace.to_owned(), name.to_owned(), role.to_owned());
+        let hash = hex(&secret_sha256(&secret));
+        self.write(move |conn| {
+            if !workspace_exists(conn, &workspace)? {
+                return Err(StoreError::UnknownWorkspace(workspace));
             }
-            let known = role_names(tx, workspace)?;
-            if !known.iter().any(|r| r == role) {
-                return Err(StoreError::UnknownRole {
-                    role: role.to_owned(),
-                    known,
-                });
+            let known = role_names(conn, &workspace)?;
+            if !known.contains(&role) {
+                return Err(StoreError::UnknownRole { role, known });
             }
-            upsert_token(tx, workspace, name, role, &secret)
+            upsert_token_hash(conn, &workspace, &name, &role, &hash)
         })?;
         self.reload_tokens()?;
         Ok(secret)
@@ -160,7 +162,18 @@ impl Store {
 
     /// The role catalogue of `workspace`, in catalogue order.
     pub fn roles(&self, workspace: &str) -> Result<RoleCatalogue, StoreError> {
-        let roles = self.read(|tx| role_names(tx, workspace))?;
+        self.read(catalogue(workspace.to_owned()))
+    }
+
+    /// [`Store::roles`] for async callers.
+    pub(crate) async fn roles_async(&self, workspace: String) -> Result<RoleCatalogue, StoreError> {
+        self.read_async(catalogue(workspace)).await
+    }
+}
+
+fn catalogue(workspace: String) -> impl Work<RoleCatalogue> {
+    move |conn: &Connection| {
+        let roles = role_names(conn, &workspace)?;
         Ok(RoleCatalogue { roles })
     }
 }
@@ -179,9 +192,9 @@ pub fn token_id(workspace: &str, name: &str) -> String {
 }
 
 /// The workspace's role names in catalogue order.
-pub(crate) fn role_names(tx: &Transaction<'_>, workspace: &str) -> Result<Vec<String>, StoreError> {
+pub(crate) fn role_names(conn: &Connection, workspace: &str) -> Result<Vec<String>, StoreError> {
     let mut stmt =
-        tx.prepare_cached("SELECT name FROM roles WHERE workspace = ?1 ORDER BY position")?;
+        conn.prepare_cached("SELECT name FROM roles WHERE workspace = ?1 ORDER BY position")?;
     let names = stmt
         .query_map([workspace], |row| row.get(0))?
         .collect::<Result<Vec<String>, _>>()?;
@@ -189,7 +202,9 @@ pub(crate) fn role_names(tx: &Transaction<'_>, workspace: &str) -> Result<Vec<St
 }
 
 /// Every token, keyed by secret hash.
-pub(super) fn load_all(conn: &Connection) -> Result<HashMap<[u8; 32], Introspection>, StoreError> {
+pub(super) fn load_all(
+    conn: &Connection,
+) -> Result<HashMap<[u8; 32], Arc<Introspection>>, StoreError> {
     let mut stmt = conn.prepare("SELECT secret_sha256, workspace, token_id, role FROM tokens")?;
     let rows = stmt.query_map([], |row| {
         Ok((
@@ -207,35 +222,32 @@ pub(super) fn load_all(conn: &Connection) -> Result<HashMap<[u8; 32], Introspect
         let hash = unhex32(&hash_hex).ok_or_else(|| {
             StoreError::Corrupt(format!("token {} has a malformed hash", who.token_id))
         })?;
-        map.insert(hash, who);
+        map.insert(hash, Arc::new(who));
     }
     Ok(map)
 }
 
-fn workspace_exists(tx: &Transaction<'_>, workspace: &str) -> Result<bool, StoreError> {
-    let found = tx
-        .query_row(
-            "SELECT 1 FROM workspaces WHERE id = ?1",
-            [workspace],
-            |_| Ok(()),
-        )
+fn workspace_exists(conn: &Connection, workspace: &str) -> Result<bool, StoreError> {
+    let found = conn
+        .prepare_cached("SELECT 1 FROM workspaces WHERE id = ?1")?
+        .query_row([workspace], |_| Ok(()))
         .optional()?;
     Ok(found.is_some())
 }
 
 /// Creates the workspace if missing and appends the roles it lacks.
-fn ensure_workspace(tx: &Transaction<'_>, ws: &SeedWorkspace) -> Result<(), StoreError> {
-    tx.execute(
+fn ensure_workspace(conn: &Connection, ws: &SeedWorkspace) -> Result<(), StoreError> {
+    conn.prepare_cached(
         "INSERT INTO workspaces (id, created) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING",
-        params![ws.id, now_rfc3339()],
-    )?;
+    )?
+    .execute(params![ws.id, now_rfc3339()])?;
     for role in &ws.roles {
-        tx.execute(
+        conn.prepare_cached(
             "INSERT INTO roles (workspace, name, position)
              SELECT ?1, ?2, COALESCE(MAX(position) + 1, 0) FROM roles WHERE workspace = ?1
              ON CONFLICT (workspace, name) DO NOTHING",
-            params![ws.id, role],
-        )?;
+        )?
+        .execute(params![ws.id, role])?;
     }
     Ok(())
 }
@@ -244,29 +256,46 @@ fn ensure_workspace(tx: &Transaction<'_>, ws: &SeedWorkspace) -> Result<(), Stor
 /// token only: another token holding the same secret loses it, which is
 /// what renaming a token in a seed means.
 fn upsert_token(
-    tx: &Transaction<'_>,
+    conn: &Connection,
     workspace: &str,
     name: &str,
     role: &str,
     secret: &str,
 ) -> Result<(), StoreError> {
-    let hash = hex(&secret_sha256(secret));
-    let moved = tx.execute(
-        "DELETE FROM tokens WHERE secret_sha256 = ?1 AND NOT (workspace = ?2 AND name = ?3)",
-        params![hash, workspace, name],
-    )?;
+    upsert_token_hash(conn, workspace, name, role, &hex(&secret_sha256(secret)))
+}
+
+/// [`upsert_token`] with the secret already hashed (hex).
+fn upsert_token_hash(
+    conn: &Connection,
+    workspace: &str,
+    name: &str,
+    role: &str,
+    hash: &str,
+) -> Result<(), StoreError> {
+    let moved = conn
+        .prepare_cached(
+            "DELETE FROM tokens WHERE secret_sha256 = ?1 AND NOT (workspace = ?2 AND name = ?3)",
+        )?
+        .execute(params![hash, workspace, name])?;
     if moved > 0 {
         tracing::info!(token_id = %token_id(workspace, name), "secret moved from an older token");
     }
     // The WHERE keeps a re-applied seed from rewriting identical rows.
-    tx.execute(
+    conn.prepare_cached(
         "INSERT INTO tokens (workspace, name, role, secret_sha256, token_id)
          VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (workspace, name) DO UPDATE
          SET role = excluded.role, secret_sha256 = excluded.secret_sha256
          WHERE role != excluded.role OR secret_sha256 != excluded.secret_sha256",
-        params![workspace, name, role, hash, token_id(workspace, name)],
-    )?;
+    )?
+    .execute(params![
+        workspace,
+        name,
+        role,
+        hash,
+        token_id(workspace, name)
+    ])?;
     Ok(())
 }
 

@@ -26,7 +26,10 @@ fn who(workspace: &str, token_id: &str, role: &str) -> Option<Introspection> {
 
 /// Every row of the seeded tables, as text, for before/after comparisons.
 fn dump(store: &Store) -> Vec<String> {
-    let conn = store.lock();
+    store.read(dump_tables).unwrap()
+}
+
+fn dump_tables(conn: &Connection) -> Result<Vec<String>, StoreError> {
     let mut rows = Vec::new();
     for sql in [
         "SELECT id || '|' || created FROM workspaces ORDER BY id",
@@ -35,11 +38,11 @@ fn dump(store: &Store) -> Vec<String> {
         "SELECT workspace || '|' || name || '|' || role || '|' || secret_sha256 || '|' || token_id \
          FROM tokens ORDER BY workspace, name",
     ] {
-        let mut stmt = conn.prepare(sql).unwrap();
-        let found = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
-        rows.extend(found.map(Result::unwrap));
+        let mut stmt = conn.prepare(sql)?;
+        let found = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.extend(found.collect::<Result<Vec<_>, _>>()?);
     }
-    rows
+    Ok(rows)
 }
 
 fn seeded(label: &str) -> (TestDir, Store) {

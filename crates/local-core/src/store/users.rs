@@ -1,108 +1,94 @@
 //! Users: create, read, look up, replace, set roles, delete.
 //!
-//! Every write is one transaction and checks the version inside it
-//! (`UPDATE … WHERE id = ? AND version = ?`), so two writers based on the
-//! same version cannot both win, and a uniqueness failure rolls back the
-//! whole write, e-mail index rows included. The write's audit event is
-//! inserted in that same transaction: if it cannot be, nothing is written.
+//! Each write runs on the writer thread in its own savepoint of the batch's
+//! transaction and checks the version inside it (`UPDATE … WHERE id = ? AND
+//! version = ?`), so two writers based on the same version cannot both win,
+//! not even in one batch, and a uniqueness failure rolls back the whole
+//! write, e-mail index rows included. The write's audit event is inserted in
+//! that same savepoint: if it cannot be, nothing of the write is kept.
+//!
+//! Each call is built as a job: what needs no database (field checks, the
+//! audit operation) is checked on the caller's thread, and the rest is the
+//! work the store thread runs. Blocking and async callers share the jobs.
 
 use std::collections::BTreeSet;
 
-use authsidecar_core_api::{
-    AuditOperation, MAX_LIST_LIMIT, RolesWrite, User, UserPage, UserQuery, UserWrite,
-};
-use rusqlite::types::{ToSql, Type};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use authsidecar_core_api::{AuditOperation, RolesWrite, User, UserPage, UserQuery, UserWrite};
+use rusqlite::types::Type;
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Map, Value};
 
 use super::audit::{self, AuditContext};
 use super::tokens::role_names;
+use super::user_list::list;
+use super::worker::Work;
 use super::{Store, now_rfc3339};
 use crate::StoreError;
 
 /// Longest accepted `user_name`, `external_id` or e-mail, in characters.
 pub const MAX_FIELD_CHARS: usize = 256;
 
-/// Columns in the order [`user_from_row`] reads them.
-const COLUMNS: &str =
-    "id, user_name, external_id, active, emails, roles, profile, version, created, last_modified";
+/// Columns in the order [`user_from_row`] reads them; a macro so that every
+/// statement below is one `&'static str`, never formatted per request.
+macro_rules! columns {
+    () => {
+        "id, user_name, external_id, active, emails, roles, profile, version, created, \
+         last_modified"
+    };
+}
+pub(super) use columns;
 
+const INSERT: &str = concat!(
+    "INSERT INTO users (workspace, user_name, user_name_lower, external_id, active, emails, \
+         roles, profile, version, created, last_modified, id)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9, ?10)
+     RETURNING seq, ",
+    columns!()
+);
+
+const SELECT: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM users WHERE workspace = ?1 AND id = ?2"
+);
+
+const REPLACE: &str = concat!(
+    "UPDATE users SET user_name = ?1, user_name_lower = ?2, external_id = ?3, active = ?4,
+         emails = ?5, roles = ?6, profile = ?7, version = version + 1, last_modified = ?8
+     WHERE workspace = ?9 AND id = ?10 AND version = ?11
+     RETURNING seq, ",
+    columns!()
+);
+
+const SET_ROLES: &str = concat!(
+    "UPDATE users SET roles = ?1, version = version + 1, last_modified = ?2
+     WHERE workspace = ?3 AND id = ?4 AND version = ?5
+     RETURNING ",
+    columns!()
+);
+
+const DELETE: &str = concat!(
+    "DELETE FROM users WHERE workspace = ?1 AND id = ?2 RETURNING ",
+    columns!()
+);
+
+/// The blocking API (CLI, seeding, tests): each call waits for its answer.
 impl Store {
     /// Creates a user at version 1 with a fresh UUID v4 id in
     /// `ctx.workspace`, and records a `create` event.
     pub fn create_user(&self, ctx: &AuditContext, write: &UserWrite) -> Result<User, StoreError> {
-        let operation = ctx.operation(AuditOperation::Create, &[])?;
-        let fields = Fields::check(write)?;
-        let workspace = ctx.workspace.as_str();
-        self.write(|tx| {
-            let roles = canonical_roles(tx, workspace, &write.roles)?;
-            let now = now_rfc3339();
-            let sql = format!(
-                "INSERT INTO users (workspace, user_name, user_name_lower, external_id, active,
-                     emails, roles, profile, version, created, last_modified, id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?9, ?10)
-                 RETURNING seq, {COLUMNS}"
-            );
-            let id = uuid::Uuid::new_v4().to_string();
-            let (seq, user) = tx
-                .query_row(
-                    &sql,
-                    params![
-                        workspace,
-                        write.user_name,
-                        fields.user_name_lower,
-                        write.external_id,
-                        write.active,
-                        fields.emails_json,
-                        json_text(&roles),
-                        fields.profile_json,
-                        now,
-                        id,
-                    ],
-                    |row| Ok((row.get::<_, i64>(0)?, user_from_row(row, 1)?)),
-                )
-                .map_err(name_taken_or)?;
-            index_emails(tx, seq, workspace, &fields.email_lowers)?;
-            audit::record(tx, ctx, operation, &user.id, (None, Some(&user)), &now)?;
-            Ok(user)
-        })
+        self.write(create(ctx.clone(), write.clone())?)
     }
 
     /// The user `id` of `workspace`; users of other workspaces are not found.
     pub fn get_user(&self, workspace: &str, id: &str) -> Result<User, StoreError> {
-        self.read(|tx| current(tx, workspace, id)?.ok_or_else(|| not_found(id)))
+        self.read(get(workspace.to_owned(), id.to_owned()))
     }
 
     /// Users matching every given filter, in creation order, paged.
     /// `limit` is clamped to [`MAX_LIST_LIMIT`]; 0 returns only the total.
     pub fn list_users(&self, workspace: &str, query: &UserQuery) -> Result<UserPage, StoreError> {
-        let (filter, mut args) = list_filter(workspace, query);
-        self.read(|tx| {
-            let total: i64 = tx
-                .prepare_cached(&format!("SELECT COUNT(*) FROM users WHERE {filter}"))?
-                .query_row(rusqlite::params_from_iter(&args), |row| row.get(0))?;
-            let limit = query.limit.min(MAX_LIST_LIMIT);
-            let mut users = Vec::new();
-            if limit > 0 {
-                let n = args.len();
-                let sql = format!(
-                    "SELECT {COLUMNS} FROM users WHERE {filter} ORDER BY seq LIMIT ?{} OFFSET ?{}",
-                    n + 1,
-                    n + 2
-                );
-                args.push(Box::new(i64::from(limit)));
-                args.push(Box::new(i64::try_from(query.offset).unwrap_or(i64::MAX)));
-                let mut stmt = tx.prepare_cached(&sql)?;
-                let rows = stmt.query_map(rusqlite::params_from_iter(&args), |row| {
-                    user_from_row(row, 0)
-                })?;
-                users = rows.collect::<Result<_, _>>()?;
-            }
-            Ok(UserPage {
-                total: u64::try_from(total).unwrap_or(0),
-                users,
-            })
-        })
+        self.read(list(workspace.to_owned(), query.clone()))
     }
 
     /// Replaces every field of user `id`; `write.version` must be current.
@@ -115,53 +101,7 @@ impl Store {
         id: &str,
         write: &UserWrite,
     ) -> Result<User, StoreError> {
-        let operation = ctx.operation(AuditOperation::Replace, &[AuditOperation::Patch])?;
-        let workspace = ctx.workspace.as_str();
-        let Some(version) = write.version else {
-            return Err(StoreError::InvalidRequest(
-                "version is required when replacing a user".to_owned(),
-            ));
-        };
-        let fields = Fields::check(write)?;
-        self.write(|tx| {
-            let roles = canonical_roles(tx, workspace, &write.roles)?;
-            let before = current(tx, workspace, id)?;
-            let now = now_rfc3339();
-            let sql = format!(
-                "UPDATE users SET user_name = ?1, user_name_lower = ?2, external_id = ?3,
-                     active = ?4, emails = ?5, roles = ?6, profile = ?7,
-                     version = version + 1, last_modified = ?8
-                 WHERE workspace = ?9 AND id = ?10 AND version = ?11
-                 RETURNING seq, {COLUMNS}"
-            );
-            let updated = tx
-                .query_row(
-                    &sql,
-                    params![
-                        write.user_name,
-                        fields.user_name_lower,
-                        write.external_id,
-                        write.active,
-                        fields.emails_json,
-                        json_text(&roles),
-                        fields.profile_json,
-                        now,
-                        workspace,
-                        id,
-                        db_version(version),
-                    ],
-                    |row| Ok((row.get::<_, i64>(0)?, user_from_row(row, 1)?)),
-                )
-                .optional()
-                .map_err(name_taken_or)?;
-            let Some((seq, user)) = updated else {
-                return Err(missing_or_conflict(tx, workspace, id, version));
-            };
-            tx.execute("DELETE FROM user_emails WHERE user_seq = ?1", [seq])?;
-            index_emails(tx, seq, workspace, &fields.email_lowers)?;
-            audit::record(tx, ctx, operation, id, (before.as_ref(), Some(&user)), &now)?;
-            Ok(user)
-        })
+        self.write(replace(ctx.clone(), id.to_owned(), write.clone())?)
     }
 
     /// Sets the complete role list of user `id`; `write.version` must be
@@ -172,57 +112,227 @@ impl Store {
         id: &str,
         write: &RolesWrite,
     ) -> Result<User, StoreError> {
-        let operation = ctx.operation(AuditOperation::Roles, &[])?;
-        let workspace = ctx.workspace.as_str();
-        self.write(|tx| {
-            let roles = canonical_roles(tx, workspace, &write.roles)?;
-            let before = current(tx, workspace, id)?;
-            let now = now_rfc3339();
-            let sql = format!(
-                "UPDATE users SET roles = ?1, version = version + 1, last_modified = ?2
-                 WHERE workspace = ?3 AND id = ?4 AND version = ?5
-                 RETURNING {COLUMNS}"
-            );
-            let updated = tx
-                .query_row(
-                    &sql,
-                    params![
-                        json_text(&roles),
-                        now,
-                        workspace,
-                        id,
-                        db_version(write.version)
-                    ],
-                    |row| user_from_row(row, 0),
-                )
-                .optional()?;
-            let Some(user) = updated else {
-                return Err(missing_or_conflict(tx, workspace, id, write.version));
-            };
-            audit::record(tx, ctx, operation, id, (before.as_ref(), Some(&user)), &now)?;
-            Ok(user)
-        })
+        self.write(set_roles(ctx.clone(), id.to_owned(), write.clone())?)
     }
 
     /// Deletes user `id` and its e-mail index rows, and records a `delete`
     /// event listing what the user held.
     pub fn delete_user(&self, ctx: &AuditContext, id: &str) -> Result<(), StoreError> {
-        let operation = ctx.operation(AuditOperation::Delete, &[])?;
-        self.write(|tx| {
-            let sql =
-                format!("DELETE FROM users WHERE workspace = ?1 AND id = ?2 RETURNING {COLUMNS}");
-            let deleted = tx
-                .query_row(&sql, [ctx.workspace.as_str(), id], |row| {
-                    user_from_row(row, 0)
-                })
-                .optional()?;
-            let Some(before) = deleted else {
-                return Err(not_found(id));
-            };
-            let now = now_rfc3339();
-            audit::record(tx, ctx, operation, id, (Some(&before), None), &now)
-        })
+        self.write(delete(ctx.clone(), id.to_owned())?)
     }
+}
+
+/// The same calls for the HTTP server: arguments by value, answers awaited.
+impl Store {
+    /// [`Store::create_user`] for async callers.
+    pub(crate) async fn create_user_async(
+        &self,
+        ctx: AuditContext,
+        write: UserWrite,
+    ) -> Result<User, StoreError> {
+        self.write_async(create(ctx, write)?).await
+    }
+
+    /// [`Store::get_user`] for async callers.
+    pub(crate) async fn get_user_async(
+        &self,
+        workspace: String,
+        id: String,
+    ) -> Result<User, StoreError> {
+        self.read_async(get(workspace, id)).await
+    }
+
+    /// [`Store::list_users`] for async callers.
+    pub(crate) async fn list_users_async(
+        &self,
+        workspace: String,
+        query: UserQuery,
+    ) -> Result<UserPage, StoreError> {
+        self.read_async(list(workspace, query)).await
+    }
+
+    /// [`Store::replace_user`] for async callers.
+    pub(crate) async fn replace_user_async(
+        &self,
+        ctx: AuditContext,
+        id: String,
+        write: UserWrite,
+    ) -> Result<User, StoreError> {
+        self.write_async(replace(ctx, id, write)?).await
+    }
+
+    /// [`Store::set_roles`] for async callers.
+    pub(crate) async fn set_roles_async(
+        &self,
+        ctx: AuditContext,
+        id: String,
+        write: RolesWrite,
+    ) -> Result<User, StoreError> {
+        self.write_async(set_roles(ctx, id, write)?).await
+    }
+
+    /// [`Store::delete_user`] for async callers.
+    pub(crate) async fn delete_user_async(
+        &self,
+        ctx: AuditContext,
+        id: String,
+    ) -> Result<(), StoreError> {
+        self.write_async(delete(ctx, id)?).await
+    }
+}
+
+/// A create at version 1; the work inserts the user, its e-mail index rows
+/// and its `create` event.
+pub(super) fn create(ctx: AuditContext, write: UserWrite) -> Result<impl Work<User>, StoreError> {
+    let operation = ctx.operation(AuditOperation::Create, &[])?;
+    let fields = Fields::check(&write)?;
+    Ok(move |conn: &Connection| {
+        let workspace = ctx.workspace.as_str();
+        let roles = canonical_roles(conn, workspace, &write.roles)?;
+        let now = now_rfc3339();
+        let id = uuid::Uuid::new_v4().to_string();
+        let (seq, user) = conn
+            .prepare_cached(INSERT)?
+            .query_row(
+                params![
+                    workspace,
+                    write.user_name,
+                    fields.user_name_lower,
+                    write.external_id,
+                    write.active,
+                    fields.emails_json,
+                    json_text(&roles),
+                    fields.profile_json,
+                    now,
+                    id,
+                ],
+                |row| Ok((row.get::<_, i64>(0)?, user_from_row(row, 1)?)),
+            )
+            .map_err(name_taken_or)?;
+        index_emails(conn, seq, workspace, &fields.email_lowers)?;
+        audit::record(conn, &ctx, operation, &user.id, (None, Some(&user)), &now)?;
+        Ok(user)
+    })
+}
+
+/// A look-up of user `id` in `workspace`.
+fn get(workspace: String, id: String) -> impl Work<User> {
+    move |conn: &Connection| current(conn, &workspace, &id)?.ok_or_else(|| not_found(&id))
+}
+
+/// A replace based on `write.version`; the work updates the user, swaps
+/// its e-mail index rows and records a `replace` or `patch` event.
+pub(super) fn replace(
+    ctx: AuditContext,
+    id: String,
+    write: UserWrite,
+) -> Result<impl Work<User>, StoreError> {
+    let operation = ctx.operation(AuditOperation::Replace, &[AuditOperation::Patch])?;
+    let Some(version) = write.version else {
+        return Err(StoreError::InvalidRequest(
+            "version is required when replacing a user".to_owned(),
+        ));
+    };
+    let fields = Fields::check(&write)?;
+    Ok(move |conn: &Connection| {
+        let workspace = ctx.workspace.as_str();
+        let roles = canonical_roles(conn, workspace, &write.roles)?;
+        let before = current(conn, workspace, &id)?;
+        let now = now_rfc3339();
+        let updated = conn
+            .prepare_cached(REPLACE)?
+            .query_row(
+                params![
+                    write.user_name,
+                    fields.user_name_lower,
+                    write.external_id,
+                    write.active,
+                    fields.emails_json,
+                    json_text(&roles),
+                    fields.profile_json,
+                    now,
+                    workspace,
+                    id,
+                    db_version(version),
+                ],
+                |row| Ok((row.get::<_, i64>(0)?, user_from_row(row, 1)?)),
+            )
+            .optional()
+            .map_err(name_taken_or)?;
+        let Some((seq, user)) = updated else {
+            return Err(missing_or_conflict(conn, workspace, &id, version));
+        };
+        conn.prepare_cached("DELETE FROM user_emails WHERE user_seq = ?1")?
+            .execute([seq])?;
+        index_emails(conn, seq, workspace, &fields.email_lowers)?;
+        audit::record(
+            conn,
+            &ctx,
+            operation,
+            &id,
+            (before.as_ref(), Some(&user)),
+            &now,
+        )?;
+        Ok(user)
+    })
+}
+
+/// A role change based on `write.version`, with its `roles` event.
+fn set_roles(
+    ctx: AuditContext,
+    id: String,
+    write: RolesWrite,
+) -> Result<impl Work<User>, StoreError> {
+    let operation = ctx.operation(AuditOperation::Roles, &[])?;
+    Ok(move |conn: &Connection| {
+        let workspace = ctx.workspace.as_str();
+        let roles = canonical_roles(conn, workspace, &write.roles)?;
+        let before = current(conn, workspace, &id)?;
+        let now = now_rfc3339();
+        let updated = conn
+            .prepare_cached(SET_ROLES)?
+            .query_row(
+                params![
+                    json_text(&roles),
+                    now,
+                    workspace,
+                    id,
+                    db_version(write.version)
+                ],
+                |row| user_from_row(row, 0),
+            )
+            .optional()?;
+        let Some(user) = updated else {
+            return Err(missing_or_conflict(conn, workspace, &id, write.version));
+        };
+        audit::record(
+            conn,
+            &ctx,
+            operation,
+            &id,
+            (before.as_ref(), Some(&user)),
+            &now,
+        )?;
+        Ok(user)
+    })
+}
+
+/// A delete, with its `delete` event.
+fn delete(ctx: AuditContext, id: String) -> Result<impl Work<()>, StoreError> {
+    let operation = ctx.operation(AuditOperation::Delete, &[])?;
+    Ok(move |conn: &Connection| {
+        let deleted = conn
+            .prepare_cached(DELETE)?
+            .query_row([ctx.workspace.as_str(), id.as_str()], |row| {
+                user_from_row(row, 0)
+            })
+            .optional()?;
+        let Some(before) = deleted else {
+            return Err(not_found(&id));
+        };
+        let now = now_rfc3339();
+        audit::record(conn, &ctx, operation, &id, (Some(&before), None), &now)
+    })
 }
 
 /// The validated, derived columns of a [`UserWrite`].
@@ -275,11 +385,11 @@ impl Fields {
 /// spelling, duplicates collapsed, in catalogue order so that one set always
 /// reads back as one list.
 fn canonical_roles(
-    tx: &Transaction<'_>,
+    conn: &Connection,
     workspace: &str,
     requested: &[String],
 ) -> Result<Vec<String>, StoreError> {
-    let known = role_names(tx, workspace)?;
+    let known = role_names(conn, workspace)?;
     if let Some(role) = requested.iter().find(|r| !known.contains(r)) {
         return Err(StoreError::UnknownRole {
             role: role.clone(),
@@ -292,37 +402,13 @@ fn canonical_roles(
         .collect())
 }
 
-/// The WHERE clause and its arguments for a list query. Only the given
-/// filters appear, so SQLite picks the matching index instead of facing
-/// `?n IS NULL OR …` terms it cannot index.
-pub(crate) fn list_filter(workspace: &str, query: &UserQuery) -> (String, Vec<Box<dyn ToSql>>) {
-    let mut clauses = vec!["workspace = ?1".to_owned()];
-    let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(workspace.to_owned())];
-    if let Some(user_name) = &query.user_name {
-        args.push(Box::new(user_name.to_lowercase()));
-        clauses.push(format!("user_name_lower = ?{}", args.len()));
-    }
-    if let Some(external_id) = &query.external_id {
-        args.push(Box::new(external_id.clone()));
-        clauses.push(format!("external_id = ?{}", args.len()));
-    }
-    if let Some(email) = &query.email {
-        args.push(Box::new(email.to_lowercase()));
-        clauses.push(format!(
-            "seq IN (SELECT user_seq FROM user_emails WHERE workspace = ?1 AND email_lower = ?{})",
-            args.len()
-        ));
-    }
-    (clauses.join(" AND "), args)
-}
-
 fn index_emails(
-    tx: &Transaction<'_>,
+    conn: &Connection,
     seq: i64,
     workspace: &str,
     email_lowers: &BTreeSet<String>,
 ) -> Result<(), StoreError> {
-    let mut stmt = tx.prepare_cached(
+    let mut stmt = conn.prepare_cached(
         "INSERT INTO user_emails (user_seq, workspace, email_lower) VALUES (?1, ?2, ?3)",
     )?;
     for email in email_lowers {
@@ -332,24 +418,22 @@ fn index_emails(
 }
 
 /// The user `id` of `workspace` as it is inside this transaction.
-fn current(tx: &Transaction<'_>, workspace: &str, id: &str) -> Result<Option<User>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE workspace = ?1 AND id = ?2");
-    let user = tx
-        .prepare_cached(&sql)?
+fn current(conn: &Connection, workspace: &str, id: &str) -> Result<Option<User>, StoreError> {
+    let user = conn
+        .prepare_cached(SELECT)?
         .query_row([workspace, id], |row| user_from_row(row, 0))
         .optional()?;
     Ok(user)
 }
 
 /// After a versioned UPDATE matched no row: was the user missing, or stale?
-fn missing_or_conflict(tx: &Transaction<'_>, workspace: &str, id: &str, given: u64) -> StoreError {
-    let current = tx
-        .query_row(
-            "SELECT version FROM users WHERE workspace = ?1 AND id = ?2",
-            [workspace, id],
-            |row| row.get::<_, i64>(0),
-        )
-        .optional();
+fn missing_or_conflict(conn: &Connection, workspace: &str, id: &str, given: u64) -> StoreError {
+    let current = conn
+        .prepare_cached("SELECT version FROM users WHERE workspace = ?1 AND id = ?2")
+        .and_then(|mut stmt| {
+            stmt.query_row([workspace, id], |row| row.get::<_, i64>(0))
+                .optional()
+        });
     match current {
         Ok(Some(current)) => StoreError::VersionConflict {
             given,
@@ -360,8 +444,8 @@ fn missing_or_conflict(tx: &Transaction<'_>, workspace: &str, id: &str, given: u
     }
 }
 
-/// Reads a user from `row`, its columns starting at `first` in [`COLUMNS`] order.
-fn user_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<User> {
+/// Reads a user from `row`, its columns starting at `first` in `columns!()` order.
+pub(super) fn user_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<User> {
     let at = |i: usize| first + i;
     let version: i64 = row.get(at(7))?;
     Ok(User {

@@ -1,8 +1,11 @@
 use authsidecar_core_api::ErrorCode;
+use rusqlite::params_from_iter;
+use rusqlite::types::ToSql;
 use serde_json::json;
 
 use super::*;
 use crate::seed::Seed;
+use crate::store::user_list::ListFilter;
 use crate::test_dir::TestDir;
 
 const SEED: &str = r#"
@@ -301,8 +304,7 @@ fn delete_then_not_found() {
         ErrorCode::UserNotFound
     );
     let rows: i64 = store
-        .lock()
-        .query_row("SELECT COUNT(*) FROM user_emails", [], |r| r.get(0))
+        .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM user_emails", [], |r| r.get(0))?))
         .unwrap();
     assert_eq!(rows, 0);
     // The name is free again.
@@ -373,14 +375,15 @@ fn limit_is_clamped_to_the_maximum() {
     let (_dir, store) = seeded("clamp");
     // Bulk-insert 1001 rows directly: one transaction instead of 1001 fsyncs.
     store
-        .lock()
-        .execute_batch(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1001)
-             INSERT INTO users (id, workspace, user_name, user_name_lower, active, emails,
-                 roles, profile, version, created, last_modified)
-             SELECT 'id-' || i, 'acme', 'u' || i, 'u' || i, 1, '[]', '[]', '{}', 1,
-                 '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z' FROM n",
-        )
+        .write(|c| {
+            Ok(c.execute_batch(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1001)
+                 INSERT INTO users (id, workspace, user_name, user_name_lower, active, emails,
+                     roles, profile, version, created, last_modified)
+                 SELECT 'id-' || i, 'acme', 'u' || i, 'u' || i, 1, '[]', '[]', '{}', 1,
+                     '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z' FROM n",
+            )?)
+        })
         .unwrap();
     let q = UserQuery {
         limit: u32::MAX,
@@ -435,13 +438,20 @@ fn users_survive_a_reopen() {
 #[test]
 fn every_look_up_uses_an_index() {
     let (_dir, store) = seeded("plans");
-    let conn = store.lock();
     let plan = |q: &UserQuery| {
-        let (filter, args) = list_filter("acme", q);
-        let sql = format!("EXPLAIN QUERY PLAN SELECT id FROM users WHERE {filter} ORDER BY seq");
-        let mut stmt = conn.prepare(&sql).unwrap();
-        let rows = stmt.query_map(rusqlite::params_from_iter(&args), |r| r.get::<_, String>(3));
-        rows.unwrap().map(Result::unwrap).collect::<Vec<_>>()
+        let q = q.clone();
+        store
+            .read(move |conn| {
+                let filter = ListFilter::new(&q);
+                let sql = format!("EXPLAIN QUERY PLAN {}", filter.sql()?.page);
+                let mut stmt = conn.prepare(&sql)?;
+                let workspace = "acme".to_owned();
+                let paging: [&dyn ToSql; 2] = [&10, &0];
+                let args = params_from_iter(filter.args(&workspace).chain(paging));
+                let rows = stmt.query_map(args, |r| r.get::<_, String>(3))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .unwrap()
     };
     let by = |f: fn(&mut UserQuery)| {
         let mut q = query();
