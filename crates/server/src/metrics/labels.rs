@@ -22,6 +22,31 @@ pub enum Route {
 }
 
 impl Route {
+    /// How many routes there are.
+    pub(crate) const COUNT: usize = 6;
+
+    /// Every route, in [`Route::index`] order.
+    pub(crate) const ALL: [Route; Route::COUNT] = [
+        Route::ScimUsers,
+        Route::ScimDiscovery,
+        Route::ScimOther,
+        Route::Proxy,
+        Route::Public,
+        Route::NotFound,
+    ];
+
+    /// The route's position in [`Route::ALL`].
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Route::ScimUsers => 0,
+            Route::ScimDiscovery => 1,
+            Route::ScimOther => 2,
+            Route::Proxy => 3,
+            Route::Public => 4,
+            Route::NotFound => 5,
+        }
+    }
+
     /// The label value.
     pub fn as_str(self) -> &'static str {
         match self {
