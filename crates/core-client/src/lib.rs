@@ -140,6 +140,12 @@ impl CoreClient {
             // A sidecar must not be steered through HTTP_PROXY-style variables
             // meant for other programs in the pod.
             .no_proxy()
+            // The contract has no redirects, and this client decides itself
+            // what may be sent again (`send`): reqwest's own retry of
+            // "protocol nacks" and its redirect following are both off. That
+            // also spares every call the clone of the request they keep.
+            .redirect(reqwest::redirect::Policy::none())
+            .retry(reqwest::retry::never())
             .connect_timeout(options.connect_timeout)
             .timeout(options.request_timeout)
             .pool_idle_timeout(options.pool_idle_timeout)
@@ -514,6 +520,51 @@ mod tests {
             matches!(&err, CoreCallError::Protocol(m) if m.contains("'not a url' is not a URL")),
             "{err:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_redirect_from_the_core_is_an_error_and_not_followed() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let seen = requests.clone();
+        let server = tokio::spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    // One request head per read is enough for this client.
+                    while let Ok(n) = socket.read(&mut buf).await {
+                        if n == 0 {
+                            return;
+                        }
+                        seen.fetch_add(1, Ordering::SeqCst);
+                        let answer = "HTTP/1.1 307 Temporary Redirect\r\n\
+                                      location: /internal/v1/roles\r\n\
+                                      content-length: 0\r\n\r\n";
+                        if socket.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        let client =
+            CoreClient::new(&format!("http://{addr}"), &CoreClientOptions::default()).unwrap();
+        let err = client.roles("t").await.unwrap_err();
+        assert!(
+            matches!(&err, CoreCallError::Protocol(m) if m.contains("status 307")),
+            "{err:?}"
+        );
+        assert_eq!(requests.load(Ordering::SeqCst), 1);
+        server.abort();
     }
 
     #[tokio::test]
