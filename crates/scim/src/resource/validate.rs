@@ -2,6 +2,8 @@
 //! 400 `invalidValue` and names the attribute, what it must be, and what
 //! was found, so the admin can fix the mapping from Entra's provisioning log.
 
+use std::fmt;
+
 use serde_json::{Map, Value};
 
 use super::canonical::{TYPED_ATTRS, is_typed};
@@ -15,7 +17,7 @@ pub(crate) fn validate(resource: &Map<String, Value>) -> Result<(), ScimError> {
         if key == ENTERPRISE_SCHEMA {
             check_extension(value)?;
         } else if let Some(def) = schema::find(None, key) {
-            check_value(def, value, def.name)?;
+            check_value(def, value, Path::Top(def.name))?;
         }
     }
     Ok(())
@@ -46,15 +48,37 @@ fn check_extension(value: &Value) -> Result<(), ScimError> {
     };
     for (key, value) in map {
         if let Some(def) = schema::find(Some(ENTERPRISE_SCHEMA), key) {
-            check_value(def, value, &format!("{ENTERPRISE_SCHEMA}:{}", def.name))?;
+            check_value(def, value, Path::Enterprise(def.name))?;
         }
     }
     Ok(())
 }
 
+/// An attribute's path for an error detail, written out only when an error
+/// is: a valid resource is checked without formatting a single name.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    /// A core attribute: `emails`.
+    Top(&'static str),
+    /// An enterprise attribute: `urn:…:enterprise:2.0:User:manager`.
+    Enterprise(&'static str),
+    /// A sub-attribute: `emails.value`.
+    Sub(&'a Path<'a>, &'static str),
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Top(name) => f.write_str(name),
+            Path::Enterprise(name) => write!(f, "{ENTERPRISE_SCHEMA}:{name}"),
+            Path::Sub(parent, name) => write!(f, "{parent}.{name}"),
+        }
+    }
+}
+
 /// Checks the type of a value against its definition, recursively; `name`
 /// is the attribute's path, used in the error.
-fn check_value(def: &'static AttrDef, value: &Value, name: &str) -> Result<(), ScimError> {
+fn check_value(def: &'static AttrDef, value: &Value, name: Path<'_>) -> Result<(), ScimError> {
     if !def.multi_valued {
         return check_single(def, value, name);
     }
@@ -76,7 +100,7 @@ fn check_value(def: &'static AttrDef, value: &Value, name: &str) -> Result<(), S
 }
 
 /// Checks one value (or one element of a multi-valued attribute).
-fn check_single(def: &'static AttrDef, value: &Value, name: &str) -> Result<(), ScimError> {
+fn check_single(def: &'static AttrDef, value: &Value, name: Path<'_>) -> Result<(), ScimError> {
     let ok = match def.ty {
         AttrType::String | AttrType::Reference | AttrType::DateTime | AttrType::Binary => {
             value.is_string()
@@ -90,7 +114,7 @@ fn check_single(def: &'static AttrDef, value: &Value, name: &str) -> Result<(), 
             };
             for (key, sub_value) in map {
                 if let Some(sub) = schema::find_sub(def, key) {
-                    check_value(sub, sub_value, &format!("{name}.{}", sub.name))?;
+                    check_value(sub, sub_value, Path::Sub(&name, sub.name))?;
                 }
             }
             true
@@ -104,7 +128,7 @@ fn check_single(def: &'static AttrDef, value: &Value, name: &str) -> Result<(), 
 }
 
 /// At most one element may be primary (RFC 7643 §2.4).
-fn check_one_primary(items: &[Value], name: &str) -> Result<(), ScimError> {
+fn check_one_primary(items: &[Value], name: Path<'_>) -> Result<(), ScimError> {
     let primaries = items
         .iter()
         .filter(|i| i.get("primary") == Some(&Value::Bool(true)))
@@ -119,7 +143,7 @@ fn check_one_primary(items: &[Value], name: &str) -> Result<(), ScimError> {
 }
 
 /// Each `type` at most once in [`TYPED_ATTRS`] (ENTRA §5.2, rule 15).
-fn check_unique_types(items: &[Value], name: &str) -> Result<(), ScimError> {
+fn check_unique_types(items: &[Value], name: Path<'_>) -> Result<(), ScimError> {
     let mut seen: Vec<String> = Vec::new();
     for ty in items
         .iter()
@@ -153,7 +177,7 @@ fn expected(ty: AttrType) -> &'static str {
     }
 }
 
-fn type_error(name: &str, expected: &str, got: &Value) -> ScimError {
+fn type_error(name: Path<'_>, expected: &str, got: &Value) -> ScimError {
     ScimError::invalid_value(format!(
         "{name} must be {expected} (RFC 7643 §2.3), got {}",
         describe(got)
