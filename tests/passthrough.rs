@@ -3,7 +3,8 @@
 //! (`passthrough/app.rs`) on 127.0.0.1, driven by a raw client
 //! (`passthrough/client.rs`) that sends request targets exactly as written.
 //! Here: what the app receives and streaming; `passthrough/routing.rs`: which
-//! paths reach it and how; `passthrough/failures.rs`: 502, 504, no retries.
+//! paths reach it and how; `passthrough/failures.rs`: 502, 504, no retries;
+//! `passthrough/pooling.rs`: which requests share a connection to the app.
 #![allow(clippy::unwrap_used)] // tests: a failed step should fail loudly
 
 #[path = "passthrough/app.rs"]
@@ -12,6 +13,8 @@ mod app;
 mod client;
 #[path = "passthrough/failures.rs"]
 mod failures;
+#[path = "passthrough/pooling.rs"]
+mod pooling;
 #[path = "passthrough/routing.rs"]
 mod routing;
 

@@ -12,6 +12,9 @@
 //! - anything else: echoes the request as JSON (method, target as received,
 //!   version, headers in order, body), with hop-by-hop response headers the
 //!   sidecar must remove and `x-app-normal: kept`.
+//!
+//! Every response names the connection it is sent on: `x-app-conn: 1` on the
+//! first connection accepted, `2` on the next, and so on.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -98,13 +101,20 @@ impl App {
 }
 
 async fn accept(listener: TcpListener, shared: Shared) {
-    loop {
+    for conn in 1u32.. {
         let Ok((tcp, _)) = listener.accept().await else {
             return;
         };
         let shared = shared.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |req| handle(shared.clone(), req));
+            let service = service_fn(move |req| {
+                let handled = handle(shared.clone(), req);
+                async move {
+                    let mut response = handled.await?;
+                    response.headers_mut().insert("x-app-conn", conn.into());
+                    Ok::<_, std::io::Error>(response)
+                }
+            });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(tcp), service)
                 .await;

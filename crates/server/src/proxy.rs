@@ -11,12 +11,13 @@
 //!    ([`authenticate`]);
 //! 3. rewrite the headers ([`headers`]): hop-by-hop out, forwarding headers,
 //!    identity headers replaced by the validated identity;
-//! 4. send over a pooled keep-alive HTTP/1.1 connection, the client's body
-//!    streamed as it arrives; 504 if the app's response headers do not come
-//!    within `app.request_timeout_ms`, 502 if it cannot be reached or drops
-//!    the exchange;
+//! 4. send over a pooled keep-alive HTTP/1.1 connection ([`pool`]), the
+//!    client's body streamed as it arrives; 504 if the app's response headers
+//!    do not come within `app.request_timeout_ms`, 502 if it cannot be
+//!    reached or drops the exchange;
 //! 5. answer with the app's status and headers (hop-by-hop removed) and its
-//!    body streamed back as it arrives.
+//!    body streamed back as it arrives; the connection goes back to the pool
+//!    once that body was read to the end.
 //!
 //! Decisions:
 //!
@@ -26,11 +27,12 @@
 //!   made in one place (`failure.rs`). Details never name the app's address.
 //! - No retries at all, not even of an idempotent request after a connect
 //!   error: a refused connection to an app beside the sidecar means it is
-//!   down, and a second try at once would fail the same way. hyper-util's
-//!   "resend on a pooled connection found closed" is off too, so no request
-//!   is ever sent twice; keep `app.pool_idle_timeout_ms` below the app's own
-//!   keep-alive timeout so the pool does not hand out connections the app
-//!   has closed.
+//!   down, and a second try at once would fail the same way. No request is
+//!   ever sent twice: the one request that goes on another connection is one
+//!   hyper hands back unwritten from a pooled connection found closed. Keep
+//!   `app.pool_idle_timeout_ms` below the app's own keep-alive timeout: an
+//!   app that closes a connection just as a request is written to it makes
+//!   that request a 502.
 //! - `Host` is the app's own authority (its virtual host, as in
 //!   `app.base_url`); the client's host goes in `X-Forwarded-Host`.
 //! - Only `http://` apps: the app runs beside the sidecar, on loopback or
@@ -41,6 +43,7 @@
 
 mod headers;
 mod path;
+mod pool;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,18 +55,16 @@ use authsidecar_scim::ScimError;
 use bytes::BytesMut;
 use http::header::{InvalidHeaderName, InvalidHeaderValue};
 use http::request::Parts;
-use http::uri::{Authority, PathAndQuery, Scheme};
+use http::uri::{PathAndQuery, Scheme};
 use http::{HeaderMap, HeaderValue, Request, Response, Uri, Version, header};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 pub(crate) use path::Access;
+use pool::{Pool, SendError};
 
 use crate::failure::{Body, BoxError, Failure, unauthorized};
-use crate::router::ClientAddr;
+use crate::router::{ClientAddr, X_REQUEST_ID};
 use crate::state::{self, AppState};
 
 /// Seconds a client should wait before retrying when the app is unreachable
@@ -89,15 +90,13 @@ pub enum AppSetupError {
 /// Why one request could not be passed to the app.
 #[derive(Debug, thiserror::Error)]
 enum ForwardError {
-    /// No connection to the app (refused, connect timeout, DNS).
-    #[error("app unreachable: {0:?}")]
-    Unreachable(hyper_util::client::legacy::Error),
-    /// Connected, but the response headers did not come in time.
+    /// No connection to the app (refused, connect timeout, DNS), or it
+    /// closed or broke the connection before a complete response head.
+    #[error(transparent)]
+    Send(#[from] SendError),
+    /// The response headers did not come in time.
     #[error("app sent no response headers within {0:?}")]
     Timeout(Duration),
-    /// The app closed or broke the connection before a complete response head.
-    #[error("app exchange failed: {0:?}")]
-    Exchange(hyper_util::client::legacy::Error),
     /// The validated identity holds a byte a header value cannot carry.
     #[error("identity is not a valid header value: {0}")]
     Identity(#[from] InvalidHeaderValue),
@@ -113,7 +112,7 @@ impl From<ForwardError> for Failure {
             retry_after,
         };
         match e {
-            ForwardError::Unreachable(_) => upstream(
+            ForwardError::Send(SendError::Unreachable(_)) => upstream(
                 502,
                 "the Ignite app is unreachable; retry later",
                 Some(RETRY_AFTER_UNREACHABLE_SECS),
@@ -121,7 +120,7 @@ impl From<ForwardError> for Failure {
             ForwardError::Timeout(_) => {
                 upstream(504, "the Ignite app did not answer in time", None)
             }
-            ForwardError::Exchange(_) => upstream(
+            ForwardError::Send(SendError::Exchange(_)) => upstream(
                 502,
                 "the Ignite app closed the connection without a complete answer",
                 None,
@@ -139,14 +138,11 @@ impl From<ForwardError> for Failure {
     }
 }
 
-/// The pooled HTTP client for the app and the rules of forwarding to it.
+/// The pooled connections to the app and the rules of forwarding to it.
 pub(crate) struct AppProxy {
-    client: Client<HttpConnector, Incoming>,
-    /// Scheme and authority of `app.base_url`.
-    scheme: Scheme,
-    authority: Authority,
-    /// The `Host` header the app receives, made once (the HTTP client would
-    /// otherwise format it for every request).
+    pool: Arc<Pool<Incoming>>,
+    /// The `Host` header the app receives (the authority of `app.base_url`),
+    /// made once.
     host: HeaderValue,
     /// The path of `app.base_url` without a trailing `/` (often empty).
     prefix: String,
@@ -156,7 +152,7 @@ pub(crate) struct AppProxy {
 }
 
 impl AppProxy {
-    /// Builds the client from the `app` section.
+    /// Builds the pool and the rules from the `app` section.
     pub(crate) fn new(config: &AppConfig) -> Result<Self, AppSetupError> {
         let bad = |reason: &str| AppSetupError::BaseUrl {
             url: config.base_url.clone(),
@@ -177,29 +173,25 @@ impl AppProxy {
             ));
         }
         let authority = parts.authority.ok_or_else(|| bad("it has no host"))?;
-        // As the HTTP client writes it: the port only when not 80.
-        let host = match authority.port_u16() {
-            Some(port) if port != 80 => format!("{}:{port}", authority.host()),
-            _ => authority.host().to_owned(),
+        let port = authority.port_u16().unwrap_or(80);
+        // As HTTP clients write it: the port only when not 80.
+        let host = match port {
+            80 => authority.host().to_owned(),
+            _ => format!("{}:{port}", authority.host()),
         };
         let host = HeaderValue::from_str(&host).map_err(|_| bad("its host is not valid"))?;
         let prefix = parts
             .path_and_query
             .map(|p| p.path().trim_end_matches('/').to_owned())
             .unwrap_or_default();
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(config.connect_timeout()));
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(config.pool_idle_timeout())
-            .pool_max_idle_per_host(config.max_idle_per_host)
-            .pool_timer(TokioTimer::new())
-            .retry_canceled_requests(false)
-            .build(connector);
+        // The socket address wants an IPv6 literal without its brackets.
+        let connect_host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let pool = Pool::new(connect_host.to_owned(), port, config);
         Ok(Self {
-            client,
-            scheme,
-            authority,
+            pool: Arc::new(pool),
             host,
             prefix,
             request_timeout: config.request_timeout(),
@@ -226,10 +218,18 @@ impl AppProxy {
         client: &ClientAddr,
         who: Option<&Introspection>,
     ) -> Response<Body> {
+        // Public paths run in a debug-level span (router.rs), so at info this
+        // line names the request id itself. A shared clone, no copy.
+        let request_id = req.headers().get(X_REQUEST_ID).cloned();
         match self.try_forward(req, client, who).await {
             Ok(response) => response,
             Err(e) => {
-                tracing::warn!(error = %e, "passthrough to the app failed");
+                let request_id = request_id.as_ref().and_then(|v| v.to_str().ok());
+                tracing::warn!(
+                    request_id = request_id.unwrap_or("-"),
+                    error = %e,
+                    "passthrough to the app failed"
+                );
                 Failure::from(e).into_response()
             }
         }
@@ -249,21 +249,18 @@ impl AppProxy {
         // h2 clients too: the app is spoken to over HTTP/1.1.
         parts.version = Version::HTTP_11;
         parts.extensions = http::Extensions::new();
-        let sent = self.client.request(Request::from_parts(parts, body));
-        let response = match tokio::time::timeout(self.request_timeout, sent).await {
-            Err(_) => return Err(ForwardError::Timeout(self.request_timeout)),
-            Ok(Err(e)) if e.is_connect() => return Err(ForwardError::Unreachable(e)),
-            Ok(Err(e)) => return Err(ForwardError::Exchange(e)),
-            Ok(Ok(response)) => response,
-        };
+        let sent = self.pool.send(Request::from_parts(parts, body));
+        let response = tokio::time::timeout(self.request_timeout, sent)
+            .await
+            .map_err(|_| ForwardError::Timeout(self.request_timeout))??;
         let (mut parts, body) = response.into_parts();
         headers::remove_hop_by_hop(&mut parts.headers);
         let body = body.map_err(|e| Box::new(e) as BoxError).boxed();
         Ok(Response::from_parts(parts, body))
     }
 
-    /// The app's URI for a client request: the base URL's path prefix, then
-    /// the client's path and query exactly as received.
+    /// The request target for the app, in origin form: the base URL's path
+    /// prefix, then the client's path and query exactly as received.
     fn app_uri(&self, client_uri: &Uri) -> Result<Uri, http::Error> {
         let target = match client_uri.path_and_query() {
             // Without a prefix the client's target is reused as parsed: its
@@ -277,11 +274,7 @@ impl AppProxy {
                 PathAndQuery::from_maybe_shared(joined.freeze())?
             }
         };
-        let mut parts = http::uri::Parts::default();
-        parts.scheme = Some(self.scheme.clone());
-        parts.authority = Some(self.authority.clone());
-        parts.path_and_query = Some(target);
-        Ok(Uri::from_parts(parts)?)
+        Ok(Uri::from(target))
     }
 }
 
