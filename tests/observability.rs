@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use authsidecar_auth::TokenHash;
-use authsidecar_config::Config;
+use authsidecar_config::{AppConfig, Config};
 use authsidecar_e2e::{ADMIN, Harness, rand_hex, temp_dir};
 use authsidecar_server::admin::{self, AdminServer};
 use authsidecar_server::{AppState, tls};
@@ -399,6 +399,40 @@ async fn json_logs_put_the_request_id_on_every_request_line_at_info() {
     assert_eq!(denied[0]["token"], TokenHash::of("never-valid").short());
     // No PII at info: the user's name is not in the logs.
     assert!(!capture.text().contains(&name), "{}", capture.text());
+}
+
+// Public paths run in a debug-level span (cheaper per request); the one line
+// they log at info, a failed forward, names the request id itself.
+#[tokio::test]
+async fn a_failed_forward_on_a_public_path_names_its_request_id_at_info() {
+    let capture = Capture::default();
+    let _logs = json_logs(&capture, "info");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let h = Harness::start_with(|c| {
+        let mut app = AppConfig::new(format!("http://127.0.0.1:{port}"));
+        app.public_paths = vec!["/public/".to_owned()];
+        c.app = Some(app);
+    })
+    .await;
+    let r = h
+        .req_outside("GET", "/public/logo.png")
+        .token(None)
+        .header("X-Request-Id", "rid-public")
+        .send()
+        .await;
+    assert_eq!(r.status, 502, "{}", r.body);
+    h.shutdown().await;
+
+    let lines = capture.lines();
+    let failed: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["message"] == "passthrough to the app failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{}", capture.text());
+    assert_eq!(failed[0]["request_id"], "rid-public", "{}", failed[0]);
+    assert_eq!(failed[0]["level"], "WARN");
 }
 
 #[tokio::test]

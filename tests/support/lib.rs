@@ -158,6 +158,14 @@ impl Harness {
         }
     }
 
+    /// A request for `method https://{addr}{path}` with the admin token: a
+    /// path outside the SCIM base path (the passthrough).
+    pub fn req_outside(&self, method: &str, path: &str) -> Req {
+        let mut req = self.req(method, "");
+        req.url = format!("https://{}{path}", self.addr());
+        req
+    }
+
     /// `GET path` as admin.
     pub async fn get(&self, path: &str) -> Resp {
         self.req("GET", path).send().await

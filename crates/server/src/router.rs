@@ -18,9 +18,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use authsidecar_scim::ScimError;
-use http::{HeaderValue, Request, Response};
+use http::{HeaderValue, Method, Request, Response};
 use hyper::body::Incoming;
-use tracing::Instrument;
+use tracing::{Instrument, Span};
 
 use crate::failure::{Body, Failure, scim_error};
 use crate::metrics::Route;
@@ -29,6 +29,8 @@ use crate::scim;
 use crate::state::AppState;
 
 mod request_id;
+
+pub(crate) use request_id::X_REQUEST_ID;
 
 /// The peer of the connection a request came on, given to the router by
 /// the listener (for `X-Forwarded-For`). Made once per connection, so the
@@ -57,28 +59,17 @@ pub(crate) async fn route(
     client: &ClientAddr,
 ) -> Result<Response<Body>, Infallible> {
     let request_id = request_id::of(req.headers());
-    // Info level, so the request id is on every line a request logs at info
-    // (JSON logs carry the current span's fields on each line). The fmt
-    // layer writes a span's fields out when the span is created, logged or
-    // not: two short strings, nothing else (`token` only once known). They
-    // are recorded with `%` so plain lines keep reading `id=… method=GET`:
-    // recorded as `&str`, the plain format writes them quoted, through the
-    // escaping `Debug`, which is no cheaper (JSON would gain a little).
-    let span = tracing::info_span!(
-        "request",
-        id = %request_id.to_str().unwrap_or("-"),
-        method = %req.method().as_str(),
-        token = tracing::field::Empty,
-    );
-    async move {
+    // A clone of the URI shares its bytes: the path is not copied.
+    let uri = req.uri().clone();
+    let destination = destination(&state, uri.path());
+    let span = request_span(&destination, &request_id, req.method());
+    // Not `move`: `destination` borrows `uri` and `state` of this frame.
+    async {
         let started = Instant::now();
         // The app sees the same request id as the client and the logs.
         req.headers_mut()
             .insert(request_id::X_REQUEST_ID, request_id.clone());
-        // A clone of the URI shares its bytes: the path is not copied.
-        let uri = req.uri().clone();
         let path = uri.path();
-        let destination = destination(&state, path);
         let metric_route = destination.metric_route();
         let mut response = match destination {
             Destination::Scim(rest) => scim::handle(state.clone(), req, rest).await,
@@ -106,6 +97,34 @@ pub(crate) async fn route(
     }
     .instrument(span)
     .await
+}
+
+/// The span every line a request logs is in, with its id.
+///
+/// Info level, so the request id is on every line a request logs at info
+/// (JSON logs carry the current span's fields on each line). The fmt layer
+/// writes a span's fields out when the span is created, logged or not, which
+/// was about a tenth of the user-space cost of a forwarded request: public
+/// paths, which log nothing at info but a failed forward (that line names
+/// the request id itself), get the span at debug level only. The fields are
+/// recorded with `%` so plain lines keep reading `id=… method=GET`.
+fn request_span(destination: &Destination<'_>, id: &HeaderValue, method: &Method) -> Span {
+    let id = id.to_str().unwrap_or("-");
+    let method = method.as_str();
+    match destination {
+        Destination::App(_, Access::Public) => tracing::debug_span!(
+            "request",
+            id = %id,
+            method = %method,
+            token = tracing::field::Empty,
+        ),
+        _ => tracing::info_span!(
+            "request",
+            id = %id,
+            method = %method,
+            token = tracing::field::Empty,
+        ),
+    }
 }
 
 /// Where a request goes, decided on its raw path alone.
