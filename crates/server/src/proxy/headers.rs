@@ -69,23 +69,14 @@ impl IdentityHeaders {
         })
     }
 
-    /// Removes every header a backend could read as one of the identity
-    /// headers: same name in any letter case, or with `_` or `.` in place of
-    /// `-` (CGI-style stacks map `X-Ignite-Role` and `X_Ignite_Role` to the
-    /// same variable).
-    fn strip(&self, headers: &mut HeaderMap) {
-        let lookalikes: Vec<HeaderName> = headers
-            .keys()
-            .filter(|name| {
-                self.normalised
-                    .iter()
-                    .any(|n| same_normalised(name.as_str(), n))
-            })
-            .cloned()
-            .collect();
-        for name in lookalikes {
-            headers.remove(&name);
-        }
+    /// Whether a backend could read `name` as one of the identity headers:
+    /// the same name in any letter case, or with `_` or `.` in place of `-`
+    /// (CGI-style stacks map `X-Ignite-Role` and `X_Ignite_Role` to the same
+    /// variable).
+    fn is_lookalike(&self, name: &HeaderName) -> bool {
+        self.normalised
+            .iter()
+            .any(|n| same_normalised(name.as_str(), n))
     }
 
     /// Sets the three headers from the validated identity.
@@ -143,16 +134,34 @@ impl RequestRules {
         client: ClientView,
         who: Option<&Introspection>,
     ) -> Result<(), InvalidHeaderValue> {
-        remove_hop_by_hop(headers);
-        // The client connection hyper already answered `100-continue` on;
-        // the app connection is not the client's to negotiate.
-        headers.remove(header::EXPECT);
-        // The proxy writes the app's own authority as `Host`.
-        headers.remove(header::HOST);
-        if !self.forward_authorization {
-            headers.remove(header::AUTHORIZATION);
+        // One pass over the names finds everything that goes; a request
+        // holding none of it (the usual case) is then left alone instead of
+        // being hashed once per name that might have been there.
+        let mut doomed = Vec::new();
+        let mut connection = false;
+        for name in headers.keys() {
+            connection |= name == header::CONNECTION;
+            let goes = is_hop_by_hop(name)
+                // The client connection hyper already answered
+                // `100-continue` on; the app connection is not the client's
+                // to negotiate.
+                || name == header::EXPECT
+                // The proxy writes the app's own authority as `Host`.
+                || name == header::HOST
+                || (name == header::AUTHORIZATION && !self.forward_authorization)
+                // Only the sidecar sets it, from the client's `Host`.
+                || name == X_FORWARDED_HOST
+                || self.identity.is_lookalike(name);
+            if goes {
+                doomed.push(name.clone());
+            }
         }
-        self.identity.strip(headers);
+        if connection {
+            doomed.extend(connection_named(headers));
+        }
+        for name in &doomed {
+            headers.remove(name);
+        }
         join_cookies(headers);
         set_forwarding(headers, client);
         match who {
@@ -164,19 +173,32 @@ impl RequestRules {
 
 /// Removes the hop-by-hop headers and every header `Connection` names.
 pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<HeaderName> = headers
+    let mut doomed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| is_hop_by_hop(name))
+        .cloned()
+        .collect();
+    if doomed.contains(&header::CONNECTION) {
+        doomed.extend(connection_named(headers));
+    }
+    for name in &doomed {
+        headers.remove(name);
+    }
+}
+
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    HOP_BY_HOP.contains(name)
+}
+
+/// The header names listed in the `Connection` header(s).
+fn connection_named(headers: &HeaderMap) -> Vec<HeaderName> {
+    headers
         .get_all(header::CONNECTION)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
-        .collect();
-    for name in named {
-        headers.remove(&name);
-    }
-    for name in &HOP_BY_HOP {
-        headers.remove(name);
-    }
+        .collect()
 }
 
 /// h2 clients may split `Cookie` into several fields (RFC 9113 §8.2.3);
@@ -223,7 +245,7 @@ fn set_forwarding(headers: &mut HeaderMap, client: ClientView) {
         headers.insert(X_FORWARDED_FOR, ip);
     }
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));
-    headers.remove(&X_FORWARDED_HOST);
+    // Any `X-Forwarded-Host` the client sent is gone already (`apply`).
     if let Some(host) = client.host {
         headers.insert(X_FORWARDED_HOST, host);
     }
