@@ -5,7 +5,7 @@
 //! - [`Store`]: storage of workspaces, roles, hashed tokens, users and the
 //!   audit trail in `dir/core.sqlite3`, served by one writer thread that
 //!   group-commits and one reader thread; every user write takes an
-//!   [`AuditContext`] and records its event in the write's own savepoint.
+//!   [`AuditContext`] and records its event as part of the write itself.
 //! - [`Seed`]: the YAML file that declares workspaces, roles and tokens;
 //!   [`Store::apply_seed`] writes it, [`Store::dev_bootstrap`] is the
 //!   no-seed alternative.

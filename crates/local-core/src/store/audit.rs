@@ -1,5 +1,5 @@
-//! The provisioning audit trail: one event per mutation, inserted in the
-//! mutation's own savepoint, so a write whose event cannot be stored is
+//! The provisioning audit trail: one event per mutation, inserted by the
+//! mutation's own store job, so a write whose event cannot be stored is
 //! rolled back and never acknowledged; and the listing of a workspace's
 //! events, newest first.
 
@@ -94,7 +94,9 @@ pub(super) fn record(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
-        uuid::Uuid::new_v4().to_string(),
+        // Time-ordered, so the UNIQUE index on `id` grows at its end like
+        // `seq` does, instead of touching a random page per event.
+        uuid::Uuid::now_v7().to_string(),
         ctx.workspace,
         time,
         ctx.token_id,
@@ -140,22 +142,16 @@ fn events(workspace: &str, query: &AuditQuery) -> Result<impl Work<AuditPage>, S
     let (filter, mut args) = audit_filter(workspace, query)?;
     let limit = query.limit.min(MAX_LIST_LIMIT);
     let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+    let sql = listing_sql(&filter, args.len());
     Ok(move |conn: &Connection| {
         let total: i64 = conn
-            .prepare_cached(&format!("SELECT COUNT(*) FROM audit WHERE {filter}"))?
+            .prepare_cached(&sql.count)?
             .query_row(rusqlite::params_from_iter(&args), |row| row.get(0))?;
         let mut events = Vec::new();
         if limit > 0 {
-            let n = args.len();
-            let sql = format!(
-                "SELECT {COLUMNS} FROM audit WHERE {filter} ORDER BY seq DESC \
-                 LIMIT ?{} OFFSET ?{}",
-                n + 1,
-                n + 2
-            );
             args.push(Box::new(i64::from(limit)));
             args.push(Box::new(offset));
-            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut stmt = conn.prepare_cached(&sql.page)?;
             let rows = stmt.query_map(rusqlite::params_from_iter(&args), event_from_row)?;
             events = rows.collect::<Result<_, _>>()?;
         }
@@ -166,8 +162,29 @@ fn events(workspace: &str, query: &AuditQuery) -> Result<impl Work<AuditPage>, S
     })
 }
 
+/// The statements of one audit listing.
+pub(super) struct ListingSql {
+    /// Counts the matches.
+    pub(super) count: String,
+    /// One page of matches, newest first; the last two parameters are
+    /// limit and offset.
+    pub(super) page: String,
+}
+
+/// The statements for `filter`, whose `n` arguments come first.
+pub(super) fn listing_sql(filter: &str, n: usize) -> ListingSql {
+    ListingSql {
+        count: format!("SELECT COUNT(*) FROM audit WHERE {filter}"),
+        page: format!(
+            "SELECT {COLUMNS} FROM audit WHERE {filter} ORDER BY seq DESC LIMIT ?{} OFFSET ?{}",
+            n + 1,
+            n + 2
+        ),
+    }
+}
+
 /// The WHERE clause and its arguments; checks `since` and `op`.
-fn audit_filter(
+pub(super) fn audit_filter(
     workspace: &str,
     query: &AuditQuery,
 ) -> Result<(String, Vec<Box<dyn ToSql + Send>>), StoreError> {

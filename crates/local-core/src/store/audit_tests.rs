@@ -73,7 +73,7 @@ fn every_mutation_writes_exactly_one_event_with_its_diff() {
     let event = &page.events[0];
     assert_eq!(
         uuid::Uuid::parse_str(&event.id).unwrap().get_version_num(),
-        4
+        7
     );
     assert_eq!(
         (
@@ -311,6 +311,23 @@ fn each_workspace_sees_only_its_own_trail() {
         ),
         (1, "req-g", "tok_globex")
     );
+}
+
+#[test]
+fn newest_first_is_commit_order_and_event_ids_grow_with_it() {
+    let (_dir, store) = seeded("audit-order");
+    for (i, name) in ["c@x.test", "a@x.test", "b@x.test"].iter().enumerate() {
+        store
+            .create_user(&ctx("acme", &format!("req-{i}")), &write(name, json!({})))
+            .unwrap();
+    }
+    let listed = events(&store, "acme", &all());
+    let requests: Vec<&str> = listed.iter().map(|e| e.request_id.as_str()).collect();
+    assert_eq!(requests, ["req-2", "req-1", "req-0"]);
+    let ids: Vec<&str> = listed.iter().map(|e| e.id.as_str()).collect();
+    let mut newest_first = ids.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
+    assert_eq!(ids, newest_first);
 }
 
 #[test]

@@ -17,6 +17,9 @@ const MIGRATIONS: &[&str] = &[V1, V2];
 ///   that paging follows; every index below ends in it implicitly, so an
 ///   equality look-up also yields rows already in creation order.
 /// - `user_name_lower` carries the case-insensitive uniqueness rule.
+/// - `users_by_workspace` is not redundant with the indexes it prefixes: it
+///   alone holds a workspace's users in `seq` order, which the unfiltered
+///   listing pages through and the e-mail filter checks `seq`s against.
 /// - `emails` and `roles` keep the written lists as JSON for read-back;
 ///   `user_emails` is only the look-up index for e-mail.
 /// - `tokens.secret_sha256` is the hex SHA-256 of the secret; the secret is
@@ -81,7 +84,8 @@ CREATE INDEX user_emails_by_email ON user_emails (workspace, email_lower, user_s
 /// - `kinds` and `changes` are JSON arrays, written once and never updated.
 /// - `user_id` is not a foreign key: the events of a deleted user stay.
 /// - The indexes end in `seq` implicitly, so each filter also yields rows
-///   already in listing order.
+///   already in listing order; `audit_by_workspace` does so for the
+///   unfiltered listing, which would otherwise sort the whole trail.
 const V2: &str = "
 CREATE TABLE audit (
     seq        INTEGER PRIMARY KEY,

@@ -60,7 +60,7 @@ impl std::fmt::Debug for DevCredentials {
 }
 
 impl Store {
-    /// Writes a seed in one savepoint: creates missing workspaces, appends
+    /// Writes a seed as one store job: creates missing workspaces, appends
     /// missing roles (never removes one, users may hold it) and upserts each
     /// token by (workspace, name), replacing its secret hash and role.
     ///

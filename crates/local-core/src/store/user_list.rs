@@ -64,7 +64,8 @@ const BY_EXTERNAL_ID: usize = 2;
 const BY_EMAIL: usize = 4;
 
 /// The statements of every combination of filters.
-static LIST_SQL: LazyLock<Vec<ListSql>> = LazyLock::new(|| (0..8).map(list_sql).collect());
+pub(super) static LIST_SQL: LazyLock<Vec<ListSql>> =
+    LazyLock::new(|| (0..8).map(list_sql).collect());
 
 fn list_sql(filters: usize) -> ListSql {
     let mut clauses = vec!["workspace = ?1".to_owned()];

@@ -1,11 +1,11 @@
 //! Users: create, read, look up, replace, set roles, delete.
 //!
-//! Each write runs on the writer thread in its own savepoint of the batch's
+//! Each write runs on the writer thread as one job of the batch's
 //! transaction and checks the version inside it (`UPDATE … WHERE id = ? AND
 //! version = ?`), so two writers based on the same version cannot both win,
 //! not even in one batch, and a uniqueness failure rolls back the whole
-//! write, e-mail index rows included. The write's audit event is inserted in
-//! that same savepoint: if it cannot be, nothing of the write is kept.
+//! write, e-mail index rows included. The write's audit event is inserted by
+//! that same job: if it cannot be, nothing of the write is kept.
 //!
 //! Each call is built as a job: what needs no database (field checks, the
 //! audit operation) is checked on the caller's thread, and the rest is the
@@ -46,13 +46,15 @@ const INSERT: &str = concat!(
     columns!()
 );
 
-const SELECT: &str = concat!(
+/// One user of a workspace, by id.
+pub(super) const SELECT: &str = concat!(
     "SELECT ",
     columns!(),
     " FROM users WHERE workspace = ?1 AND id = ?2"
 );
 
-const REPLACE: &str = concat!(
+/// A replace of every field, if the version is current.
+pub(super) const REPLACE: &str = concat!(
     "UPDATE users SET user_name = ?1, user_name_lower = ?2, external_id = ?3, active = ?4,
          emails = ?5, roles = ?6, profile = ?7, version = version + 1, last_modified = ?8
      WHERE workspace = ?9 AND id = ?10 AND version = ?11
@@ -60,22 +62,27 @@ const REPLACE: &str = concat!(
     columns!()
 );
 
-const SET_ROLES: &str = concat!(
+/// A role change, if the version is current.
+pub(super) const SET_ROLES: &str = concat!(
     "UPDATE users SET roles = ?1, version = version + 1, last_modified = ?2
      WHERE workspace = ?3 AND id = ?4 AND version = ?5
      RETURNING ",
     columns!()
 );
 
-const DELETE: &str = concat!(
+/// The version of one user, to tell a stale write from a missing user.
+pub(super) const VERSION_OF: &str = "SELECT version FROM users WHERE workspace = ?1 AND id = ?2";
+
+/// A delete that returns what the user held.
+pub(super) const DELETE: &str = concat!(
     "DELETE FROM users WHERE workspace = ?1 AND id = ?2 RETURNING ",
     columns!()
 );
 
 /// The blocking API (CLI, seeding, tests): each call waits for its answer.
 impl Store {
-    /// Creates a user at version 1 with a fresh UUID v4 id in
-    /// `ctx.workspace`, and records a `create` event.
+    /// Creates a user at version 1 with a fresh, time-ordered UUID v7 id
+    /// in `ctx.workspace`, and records a `create` event.
     pub fn create_user(&self, ctx: &AuditContext, write: &UserWrite) -> Result<User, StoreError> {
         self.write(create(ctx.clone(), write.clone())?)
     }
@@ -190,7 +197,9 @@ pub(super) fn create(ctx: AuditContext, write: UserWrite) -> Result<impl Work<Us
         let workspace = ctx.workspace.as_str();
         let roles = canonical_roles(conn, workspace, &write.roles)?;
         let now = now_rfc3339();
-        let id = uuid::Uuid::new_v4().to_string();
+        // Time-ordered, so the UNIQUE index on `id` grows at its end
+        // instead of taking a random page into every create's commit.
+        let id = uuid::Uuid::now_v7().to_string();
         let (seq, user) = conn
             .prepare_cached(INSERT)?
             .query_row(
@@ -428,12 +437,10 @@ fn current(conn: &Connection, workspace: &str, id: &str) -> Result<Option<User>,
 
 /// After a versioned UPDATE matched no row: was the user missing, or stale?
 fn missing_or_conflict(conn: &Connection, workspace: &str, id: &str, given: u64) -> StoreError {
-    let current = conn
-        .prepare_cached("SELECT version FROM users WHERE workspace = ?1 AND id = ?2")
-        .and_then(|mut stmt| {
-            stmt.query_row([workspace, id], |row| row.get::<_, i64>(0))
-                .optional()
-        });
+    let current = conn.prepare_cached(VERSION_OF).and_then(|mut stmt| {
+        stmt.query_row([workspace, id], |row| row.get::<_, i64>(0))
+            .optional()
+    });
     match current {
         Ok(Some(current)) => StoreError::VersionConflict {
             given,
@@ -486,7 +493,7 @@ fn not_found(id: &str) -> StoreError {
 }
 
 /// The one UNIQUE constraint a user write can break is (workspace,
-/// user_name_lower); the id is a fresh UUID v4.
+/// user_name_lower); the id is a fresh UUID v7.
 fn name_taken_or(e: rusqlite::Error) -> StoreError {
     match &e {
         rusqlite::Error::SqliteFailure(f, Some(message))

@@ -73,7 +73,7 @@ fn create_returns_the_stored_user_at_version_one() {
 
     assert_eq!(
         uuid::Uuid::parse_str(&user.id).unwrap().get_version_num(),
-        4
+        7
     );
     assert_eq!(user.user_name, "Alice@Acme.test");
     assert_eq!(user.external_id.as_deref(), Some("ext-1"));
@@ -94,6 +94,45 @@ fn create_returns_the_stored_user_at_version_one() {
     assert_eq!(user.created.len(), "2026-12-04T15:13:11.123Z".len());
     assert_eq!(t.offset(), time::UtcOffset::UTC);
     assert_eq!(store.get_user("acme", &user.id).unwrap(), user);
+}
+
+#[test]
+fn ids_are_hyphenated_and_sort_in_creation_order() {
+    let (_dir, store) = seeded("ids");
+    let ids: Vec<String> = ["c@x.test", "a@x.test", "b@x.test"]
+        .map(|name| store.create_user(&by("acme"), &write(name)).unwrap().id)
+        .to_vec();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(sorted, ids, "each id is above the ones created before it");
+    let shapes: Vec<(usize, Vec<usize>)> = ids
+        .iter()
+        .map(|id| (id.len(), id.split('-').map(str::len).collect()))
+        .collect();
+    assert_eq!(shapes, vec![(36, vec![8, 4, 4, 4, 12]); 3]);
+}
+
+#[test]
+fn a_random_v4_id_from_an_older_build_keeps_working() {
+    let (_dir, store) = seeded("v4-id");
+    let ann = store
+        .create_user(&by("acme"), &write("ann@x.test"))
+        .unwrap();
+    let old = "0b6f3c4e-5a1d-4f2b-9c7e-8d9a0b1c2d3e";
+    store
+        .write(move |c| {
+            let sql = "UPDATE users SET id = ?1 WHERE id = ?2";
+            Ok(c.execute(sql, [old, ann.id.as_str()])?)
+        })
+        .unwrap();
+
+    assert_eq!(store.get_user("acme", old).unwrap().user_name, "ann@x.test");
+    let mut rename = write("ann.lee@x.test");
+    rename.version = Some(1);
+    let renamed = store.replace_user(&by("acme"), old, &rename).unwrap();
+    assert_eq!((renamed.id.as_str(), renamed.version), (old, 2));
+    store.delete_user(&by("acme"), old).unwrap();
+    assert_eq!(code(store.get_user("acme", old)), ErrorCode::UserNotFound);
 }
 
 #[test]

@@ -148,6 +148,80 @@ fn a_failed_job_is_rolled_back_alone() {
 }
 
 #[test]
+fn a_lone_failed_job_leaves_nothing_and_the_next_batch_commits() {
+    let (_dir, store) = seeded("batch-of-one-fails");
+    let err = store
+        .write(|conn| -> Result<(), StoreError> {
+            conn.execute("INSERT INTO workspaces VALUES ('halfway', 'now')", [])?;
+            Err(StoreError::InvalidRequest("given up half-way".into()))
+        })
+        .unwrap_err();
+    assert_eq!(err.to_string(), "given up half-way");
+    let taken = store.create_user(&by(), &user("ann@x.test")).unwrap();
+    assert_eq!(
+        store
+            .create_user(&by(), &user("ANN@x.test"))
+            .unwrap_err()
+            .code(),
+        ErrorCode::UserNameTaken
+    );
+
+    let workspaces: Vec<String> = store
+        .read(|c| {
+            let mut stmt = c.prepare("SELECT id FROM workspaces ORDER BY id")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .unwrap();
+    assert_eq!(workspaces, ["acme"]);
+    let all = AuditQuery {
+        limit: 10,
+        ..Default::default()
+    };
+    let trail = store.audit_events("acme", &all).unwrap();
+    assert_eq!(
+        (
+            committed_users(&store),
+            trail.total,
+            trail.events[0].user_id.as_str()
+        ),
+        (1, 1, taken.id.as_str())
+    );
+    let bob = store.create_user(&by(), &user("bob@x.test")).unwrap();
+    assert_eq!(store.get_user("acme", &bob.id).unwrap(), bob);
+}
+
+#[test]
+fn only_a_batch_of_two_or_more_opens_savepoints() {
+    let (_dir, store) = seeded("batch-savepoints");
+    // Rolling back to the job's savepoint, where there is one, undoes
+    // nothing here and leaves the savepoint in place.
+    let savepoint_missing = |conn: &Connection| -> Result<Option<String>, StoreError> {
+        Ok(conn
+            .execute_batch("ROLLBACK TO job")
+            .err()
+            .map(|e| e.to_string()))
+    };
+    assert_eq!(
+        store.write(savepoint_missing).unwrap().as_deref(),
+        Some("no such savepoint: job")
+    );
+
+    let (release, parked) = park(&store);
+    let first = queue(&store, savepoint_missing);
+    let second = queue(&store, savepoint_missing);
+    release.send(()).unwrap();
+    parked.recv().unwrap().unwrap();
+    assert_eq!(
+        (
+            first.recv().unwrap().unwrap(),
+            second.recv().unwrap().unwrap()
+        ),
+        (None, None)
+    );
+}
+
+#[test]
 fn two_writes_at_one_version_in_one_batch_give_one_conflict() {
     let (_dir, store) = seeded("batch-versions");
     let ann = store.create_user(&by(), &user("ann@x.test")).unwrap();
