@@ -321,6 +321,7 @@ impl CoreClient {
         body: Option<Vec<u8>>,
     ) -> Result<reqwest::Response, CoreCallError> {
         let idempotent = method != Method::POST;
+        let read_only = method == Method::GET;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -344,6 +345,13 @@ impl CoreClient {
                 Err(e) if idempotent && attempt < 2 && e.is_connect() => {
                     tracing::debug!(error = %e, "core connect failed, retrying once");
                     tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                // A pooled connection the core closed as it went idle breaks
+                // the request sent on it before any answer. A read is sent
+                // again at once, on a new connection; a write is not, since
+                // the core may have applied it.
+                Err(e) if read_only && attempt < 2 && e.is_request() && !e.is_timeout() => {
+                    tracing::debug!(error = %e, "core connection broke, retrying the read once");
                 }
                 Err(e) => return Err(transport_error(e)),
             }
@@ -565,6 +573,90 @@ mod tests {
         );
         assert_eq!(requests.load(Ordering::SeqCst), 1);
         server.abort();
+    }
+
+    /// A core that answers the first request of each connection with the
+    /// role catalogue and closes the connection on reading the second, as a
+    /// server does when a pooled connection races its idle timeout. Returns
+    /// its address and the request lines it read, in order.
+    async fn closes_after_one_answer() -> (
+        std::net::SocketAddr,
+        std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    ) {
+        use std::sync::{Arc, Mutex};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 8192];
+                    for answered in 0.. {
+                        let n = match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        let head = String::from_utf8_lossy(&buf[..n]);
+                        let line = head.lines().next().unwrap_or("").to_owned();
+                        log.lock().unwrap().push(line);
+                        if answered > 0 {
+                            return; // closes without an answer
+                        }
+                        let body = r#"{"roles":["Admin"]}"#;
+                        let answer = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                             content-length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        if socket.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (addr, seen)
+    }
+
+    #[tokio::test]
+    async fn a_read_on_a_connection_the_core_closed_is_sent_again_once() {
+        let (addr, seen) = closes_after_one_answer().await;
+        let client =
+            CoreClient::new(&format!("http://{addr}"), &CoreClientOptions::default()).unwrap();
+        assert_eq!(client.roles("t").await.unwrap().roles, ["Admin"]);
+        // The pooled connection breaks; the read goes again on a new one.
+        assert_eq!(client.roles("t").await.unwrap().roles, ["Admin"]);
+        let lines = seen.lock().unwrap().clone();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.starts_with("GET /internal/v1/roles"))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_write_on_a_connection_the_core_closed_is_not_sent_again() {
+        let (addr, seen) = closes_after_one_answer().await;
+        let client =
+            CoreClient::new(&format!("http://{addr}"), &CoreClientOptions::default()).unwrap();
+        assert_eq!(client.roles("t").await.unwrap().roles, ["Admin"]);
+        let write: UserWrite = serde_json::from_value(serde_json::json!({
+            "user_name": "u@example.test", "active": true, "profile": {}
+        }))
+        .unwrap();
+        let err = client
+            .create_user("t", &WriteContext::default(), &write)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CoreCallError::Unreachable(_)), "{err:?}");
+        let lines = seen.lock().unwrap().clone();
+        let posts = lines.iter().filter(|l| l.starts_with("POST ")).count();
+        assert_eq!(posts, 1, "{lines:?}");
     }
 
     #[tokio::test]
