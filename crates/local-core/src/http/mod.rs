@@ -28,8 +28,13 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const GRACE_PERIOD: Duration = Duration::from_secs(10);
 
 /// A client must send its request head within this time, or the connection
-/// is closed; this also bounds idle keep-alive connections.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// is closed. hyper counts an idle keep-alive connection's wait for its next
+/// request against the same limit, so it is also how long an idle connection
+/// lives: longer than any client should keep one in its pool (the sidecar's
+/// `core.pool_idle_timeout_ms` defaults to 30 s), so that a pooled connection
+/// is dropped by the client before the core closes it. With 10 s here, calls
+/// after a quiet spell raced the close and failed (seen in the benchmark).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(75);
 
 /// Pause after a failed `accept`, so that running out of file descriptors
 /// does not become a busy loop.
@@ -219,8 +224,8 @@ mod tests {
         let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
         let started = tokio::time::Instant::now();
         let mut buf = [0u8; 1];
-        // Paused time jumps straight to the next timer: the server's 10 s.
-        let read = tokio::time::timeout(Duration::from_secs(60), silent.read(&mut buf)).await;
+        // Paused time jumps straight to the next timer: the server's 75 s.
+        let read = tokio::time::timeout(Duration::from_secs(600), silent.read(&mut buf)).await;
         assert_eq!(
             read.unwrap().unwrap(),
             0,
@@ -228,5 +233,11 @@ mod tests {
         );
         assert!(started.elapsed() >= HEADER_READ_TIMEOUT);
         handle.shutdown().await.unwrap();
+    }
+
+    #[test]
+    fn idle_connections_outlive_the_sidecars_default_pool_idle_timeout() {
+        let pool_idle = authsidecar_config::defaults::POOL_IDLE_TIMEOUT_MS;
+        assert!(HEADER_READ_TIMEOUT > Duration::from_millis(pool_idle) * 2);
     }
 }
