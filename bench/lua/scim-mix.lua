@@ -5,7 +5,16 @@
 -- PATCHes go to random users created earlier in this run (ids read from 201 bodies).
 -- Every answer must be 2xx; wrk counts anything else as non-2xx.
 -- Args (after --): <scim base path> <token> <unique prefix>
+-- Threads, so that done() can read each one's count of non-2xx answers.
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
 function init(args)
+  bad = {}          -- status -> count, for answers that are not 2xx
+  bad_body = {}     -- status -> the first body seen with it
   base = args[1]
   token = args[2]
   prefix = args[3]
@@ -70,11 +79,28 @@ function request()
 end
 
 function response(status, headers, body)
+  if status < 200 or status > 299 then
+    local key = tostring(status)
+    bad[key] = (bad[key] or 0) + 1
+    if not bad_body[key] then bad_body[key] = body:sub(1, 300) end
+  end
   if status == 201 then
     local id = body:match('"id"%s*:%s*"([^"]+)"')
     if id then
       ids[next_slot] = id
       next_slot = next_slot % ring + 1
+    end
+  end
+end
+
+-- After the run: which non-2xx statuses came back, with the first body of each, so a
+-- failed run says why (wrk itself only counts them).
+function done(summary, latency, requests)
+  for _, thread in ipairs(threads) do
+    local counts = thread:get("bad")
+    local bodies = thread:get("bad_body")
+    for status, n in pairs(counts) do
+      io.write(string.format("non-2xx %s x%d, first body: %s\n", status, n, bodies[status] or ""))
     end
   end
 end
