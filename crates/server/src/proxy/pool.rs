@@ -78,7 +78,10 @@ pub(crate) enum SendError {
 /// and the future that does the connection's reading and writing.
 struct Conn<B: Body + 'static> {
     sender: http1::SendRequest<B>,
-    driver: http1::Connection<TokioIo<TcpStream>, B>,
+    /// Boxed once per connection: hyper's connection state is large, and a
+    /// connection moves about ten times a request (out of the stack, into the
+    /// exchange, into the body, back), each a copy of all of it unboxed.
+    driver: Box<http1::Connection<TokioIo<TcpStream>, B>>,
 }
 
 /// A connection on the idle stack, and since when.
@@ -195,7 +198,10 @@ where
         let (sender, driver) = http1::handshake(TokioIo::new(tcp))
             .await
             .map_err(SendError::Exchange)?;
-        Ok(Conn { sender, driver })
+        Ok(Conn {
+            sender,
+            driver: Box::new(driver),
+        })
     }
 
     /// The response with its body wrapped; an empty body ends right away,
