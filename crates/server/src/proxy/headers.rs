@@ -190,14 +190,19 @@ fn is_hop_by_hop(name: &HeaderName) -> bool {
     HOP_BY_HOP.contains(name)
 }
 
-/// The header names listed in the `Connection` header(s).
+/// The header names listed in the `Connection` header(s). `close` and
+/// `keep-alive`, by far the most common values (most apps send one on every
+/// response), name nothing [`HOP_BY_HOP`] does not already remove, so they
+/// are passed over without parsing.
 fn connection_named(headers: &HeaderMap) -> Vec<HeaderName> {
     headers
         .get_all(header::CONNECTION)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|token| HeaderName::from_bytes(token.trim().as_bytes()).ok())
+        .map(str::trim)
+        .filter(|t| !t.eq_ignore_ascii_case("keep-alive") && !t.eq_ignore_ascii_case("close"))
+        .filter_map(|token| HeaderName::from_bytes(token.as_bytes()).ok())
         .collect()
 }
 
@@ -298,6 +303,22 @@ mod tests {
         remove_hop_by_hop(&mut h);
         assert_eq!(h.len(), 1, "{h:?}");
         assert_eq!(h["x-kept"], "yes");
+    }
+
+    #[test]
+    fn connection_close_and_keep_alive_name_no_header_of_their_own() {
+        let mut h = map(&[
+            ("connection", "Keep-Alive, CLOSE, x-gone"),
+            ("keep-alive", "timeout=5"),
+            ("x-gone", "1"),
+            ("close", "a header oddly named close is kept"),
+            ("x-kept", "yes"),
+        ]);
+        assert_eq!(connection_named(&h), [HeaderName::from_static("x-gone")]);
+        remove_hop_by_hop(&mut h);
+        let mut names: Vec<&str> = h.keys().map(HeaderName::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["close", "x-kept"]);
     }
 
     #[test]
