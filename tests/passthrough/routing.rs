@@ -156,3 +156,54 @@ async fn without_an_app_section_other_paths_are_404() {
     );
     h.shutdown().await;
 }
+
+/// Request headers of a test case.
+type Headers<'a> = &'a [(&'a str, &'a str)];
+
+/// HEAD gets the status and headers of the answer and no body, over both
+/// protocols, whether the app answers or the sidecar itself does. Over h2 a
+/// body the sidecar made (an error, a SCIM document) used to go out as DATA
+/// frames on the HEAD stream, which the client refused as a protocol error.
+#[tokio::test]
+async fn head_gets_headers_and_no_body_whoever_answers() {
+    let app = App::start().await;
+    let h = sidecar_for(&app, |_| {}).await;
+    let as_admin = bearer(ADMIN);
+    let cases: [(&str, Headers, u16); 5] = [
+        ("/app/x", &[], 401),
+        ("/app/x", &[("authorization", &as_admin)], 200),
+        ("/api/v1/scim/v2/Users", &[], 401),
+        // SCIM defines no HEAD: 405, from the sidecar, with a body to drop.
+        (
+            "/api/v1/scim/v2/ServiceProviderConfig",
+            &[("authorization", &as_admin)],
+            405,
+        ),
+        (
+            "/api/v1/scim/v2/Users/no-such-user",
+            &[("authorization", &as_admin)],
+            405,
+        ),
+    ];
+    for proto in BOTH {
+        for (target, headers, status) in cases {
+            let got = call(&h, proto, "HEAD", target, headers, bytes("")).await;
+            assert_eq!(got.status, status, "{proto:?} HEAD {target}");
+            assert!(got.raw.is_empty(), "{proto:?} HEAD {target}: {:?}", got.raw);
+            assert!(
+                !got.header("x-request-id").is_empty(),
+                "{proto:?} HEAD {target}"
+            );
+        }
+    }
+    // The sidecar still answers normally on both protocols afterwards.
+    for proto in BOTH {
+        let got = get(&h, proto, "/api/v1/scim/v2/Users", &[]).await;
+        got.assert_error(
+            401,
+            "no Authorization header; send 'Authorization: Bearer <Ignite API token>' \
+             (in Entra, paste the token into Secret Token)",
+        );
+    }
+    h.shutdown().await;
+}

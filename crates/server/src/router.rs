@@ -18,11 +18,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use authsidecar_scim::ScimError;
+use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use tracing::{Instrument, Span};
 
-use crate::failure::{Body, Failure, scim_error};
+use crate::failure::{Body, Failure, full, scim_error};
 use crate::metrics::Route;
 use crate::proxy::{self, Access, AppProxy};
 use crate::scim;
@@ -63,6 +64,7 @@ pub(crate) async fn route(
     let uri = req.uri().clone();
     let destination = destination(&state, uri.path());
     let span = request_span(&destination, &request_id, req.method());
+    let is_head = req.method() == Method::HEAD;
     // Not `move`: `destination` borrows `uri` and `state` of this frame.
     async {
         let started = Instant::now();
@@ -83,6 +85,14 @@ pub(crate) async fn route(
             Destination::Refused(failure) => failure.into_response(),
             Destination::Nowhere => not_found(path, &state.scim_base_path),
         };
+        if is_head && !response.body().is_end_stream() {
+            // An answer the sidecar made itself (an error, a SCIM document)
+            // has a body; a HEAD response must not. HTTP/1.1 drops it on the
+            // wire, but over h2 its DATA frames broke the stream with a
+            // PROTOCOL_ERROR. The headers stay as a GET would have them. The
+            // app's answers to HEAD arrive without a body already.
+            *response.body_mut() = full(Bytes::new());
+        }
         response
             .headers_mut()
             .insert(request_id::X_REQUEST_ID, request_id);
