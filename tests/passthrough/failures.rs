@@ -7,7 +7,10 @@ use authsidecar_config::{AppConfig, Config};
 use authsidecar_e2e::{Harness, VIEWER};
 
 use crate::app::App;
-use crate::client::{Proto, bytes, call};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+
+use crate::client::{ChannelBody, Conn, Proto, bytes, call, read, within};
 use crate::{BOTH, bearer, get, sidecar_for};
 
 /// An app that cannot be reached is a 502 with a short body that does not
@@ -101,4 +104,65 @@ async fn an_https_app_is_refused_at_start() {
          it at the app's plain-HTTP port"
     );
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// An app that answers before it has read the request body (and closes soon
+/// after, as a server refusing an upload does): an h2 client still uploading
+/// gets that answer, and the app sees each upload once. With curl uploading
+/// 50 MB, the sidecar used to lose that answer (the app connection, dropped
+/// the moment the answer's body ended, took the client's request stream
+/// with it, and the reset discarded the answer still queued); this client
+/// does not hit that race, so this test guards the outcome, not the race.
+#[tokio::test]
+async fn an_early_answer_reaches_an_h2_client_still_uploading() {
+    let refusing = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = refusing.local_addr().unwrap().port();
+    let app = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut requests = 0;
+        while let Ok((mut socket, _)) = refusing.accept().await {
+            let mut head = vec![0u8; 16 * 1024];
+            let _ = socket.read(&mut head).await;
+            requests += 1;
+            let answer = b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 3\r\n\r\nbig";
+            let _ = socket.write_all(answer).await;
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            drop(socket);
+            if requests == 3 {
+                return requests;
+            }
+        }
+        requests
+    });
+    let h = Harness::start_with(|c| {
+        c.app = Some(AppConfig::new(format!("http://127.0.0.1:{port}")));
+    })
+    .await;
+    for _ in 0..3 {
+        let mut conn = Conn::open(&h, Proto::H2).await;
+        let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
+        // 16 MiB queued up front: the upload runs at full speed.
+        let feed = tokio::spawn(async move {
+            for _ in 0..256 {
+                if tx.send(Bytes::from(vec![b'u'; 64 * 1024])).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let req = conn
+            .request("POST", "/upload")
+            .header("authorization", bearer(VIEWER))
+            .body(ChannelBody(rx).boxed())
+            .unwrap();
+        let got = read(conn.send(req).await).await;
+        assert_eq!(got.status, 413, "{}", String::from_utf8_lossy(&got.raw));
+        assert_eq!(got.raw, b"big");
+        feed.abort();
+    }
+    assert_eq!(
+        within(app).await.unwrap(),
+        3,
+        "each upload reached the app once"
+    );
+    h.shutdown().await;
 }

@@ -28,8 +28,10 @@
 //!   it, so it goes on the next idle connection or a new one.
 //! - A connection is reused only after its response was read to the end and
 //!   hyper reports it ready for the next request. A response dropped
-//!   mid-body, an app that asked to close, or a request body still being
-//!   sent when the response ended: the connection is dropped (closed).
+//!   mid-body: the connection is dropped (closed). An app that asked to
+//!   close, or a request body still being sent when the response ended: the
+//!   connection is not reused, and goes on by itself for a few seconds, so
+//!   that the client's upload is not cut off under its response.
 
 use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
@@ -267,6 +269,29 @@ where
     }
 }
 
+/// How long a connection whose response ended before its request body may
+/// go on by itself.
+const LINGER: Duration = Duration::from_secs(5);
+
+/// Drives a connection whose response is complete but which is not ready
+/// for another request (the app asked to close, or it answered before the
+/// request body was sent) on its own task until it ends, for at most
+/// [`LINGER`]. Dropping it at once would also drop the client's request
+/// body, and an h2 client's stream with it: the reset discarded the response
+/// still queued for it (an early 413 reached the client as a bare
+/// `RST_STREAM`).
+fn linger<B>(driver: Box<http1::Connection<TokioIo<TcpStream>, B>>)
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    tokio::spawn(async move {
+        // Its end, error or timeout, needs no answer: the response is out.
+        let _ = tokio::time::timeout(LINGER, driver).await;
+    });
+}
+
 /// The app's response body. Polling it also drives the connection it
 /// arrives on; at its end the connection goes back to the pool, and
 /// dropping it before then closes the connection.
@@ -287,10 +312,13 @@ where
     /// request. Not ready means the app asked to close, or the request body
     /// is still being written (nothing polls an idle connection to finish it).
     fn finish(&mut self) {
-        if let Some(conn) = self.conn.take()
-            && conn.sender.is_ready()
-        {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        if conn.sender.is_ready() {
             self.pool.check_in(conn);
+        } else {
+            linger(conn.driver);
         }
     }
 

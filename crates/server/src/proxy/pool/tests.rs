@@ -105,6 +105,29 @@ async fn responses_read_to_the_end_free_their_connection_for_the_next() {
     assert_eq!(app.seen(), vec!["1 /", "1 /empty", "1 /chunked", "1 /"]);
 }
 
+/// A HEAD response carries the length of the body it does not have; hyper
+/// knows there is none, and the connection is free for the next request.
+#[tokio::test]
+async fn a_head_response_frees_its_connection() {
+    let app = App::start().await;
+    let pool = pool_for(&app, |_| {});
+    for _ in 0..2 {
+        let req = Request::head("/")
+            .header("host", "app.test")
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let response = tokio::time::timeout(PATIENCE, pool.send(req))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(response.headers()["content-length"], "2");
+        assert_eq!(conn(&response), "1");
+        assert_eq!(read(response).await, Bytes::new());
+    }
+    assert_eq!(fetch(&pool, "/").await, ("1".to_owned(), Bytes::from("ok")));
+    assert_eq!(app.seen(), vec!["1 /", "1 /", "1 /"]);
+}
+
 /// Two responses held at once take two connections; the one returned last
 /// is the first one handed out again.
 #[tokio::test]
