@@ -141,9 +141,6 @@ impl From<ForwardError> for Failure {
 /// The pooled connections to the app and the rules of forwarding to it.
 pub(crate) struct AppProxy {
     pool: Arc<Pool<Incoming>>,
-    /// The `Host` header the app receives (the authority of `app.base_url`),
-    /// made once.
-    host: HeaderValue,
     /// The path of `app.base_url` without a trailing `/` (often empty).
     prefix: String,
     request_timeout: Duration,
@@ -192,11 +189,11 @@ impl AppProxy {
         let pool = Pool::new(connect_host.to_owned(), port, config);
         Ok(Self {
             pool: Arc::new(pool),
-            host,
             prefix,
             request_timeout: config.request_timeout(),
             public_paths: config.public_paths.clone(),
             rules: headers::RequestRules {
+                host,
                 identity: headers::IdentityHeaders::new(&config.identity_headers)?,
                 forward_authorization: config.forward_authorization,
             },
@@ -244,7 +241,6 @@ impl AppProxy {
         let (mut parts, body) = req.into_parts();
         let client = client_view(&parts, client);
         self.rules.apply(&mut parts.headers, client, who)?;
-        parts.headers.insert(header::HOST, self.host.clone());
         parts.uri = self.app_uri(&parts.uri)?;
         // h2 clients too: the app is spoken to over HTTP/1.1.
         parts.version = Version::HTTP_11;

@@ -118,6 +118,8 @@ fn same_normalised(name: &str, normalised: &str) -> bool {
 /// How the client's headers become the app's.
 #[derive(Debug, Clone)]
 pub(crate) struct RequestRules {
+    /// The `Host` the app receives: its own authority, as in `app.base_url`.
+    pub(crate) host: HeaderValue,
     /// Where the identity goes.
     pub(crate) identity: IdentityHeaders,
     /// Whether the client's `Authorization` header passes to the app.
@@ -146,8 +148,6 @@ impl RequestRules {
                 // `100-continue` on; the app connection is not the client's
                 // to negotiate.
                 || name == header::EXPECT
-                // The proxy writes the app's own authority as `Host`.
-                || name == header::HOST
                 || (name == header::AUTHORIZATION && !self.forward_authorization)
                 // Only the sidecar sets it, from the client's `Host`.
                 || name == X_FORWARDED_HOST
@@ -162,6 +162,9 @@ impl RequestRules {
         for name in &doomed {
             headers.remove(name);
         }
+        // Replaces the client's `Host` (which `client` already holds for
+        // `X-Forwarded-Host`) with the app's own authority.
+        headers.insert(header::HOST, self.host.clone());
         join_cookies(headers);
         set_forwarding(headers, client);
         match who {
@@ -262,6 +265,7 @@ mod tests {
 
     fn rules(forward_authorization: bool) -> RequestRules {
         RequestRules {
+            host: HeaderValue::from_static("app.internal:3000"),
             identity: IdentityHeaders::new(&authsidecar_config::IdentityHeaders::default())
                 .unwrap(),
             forward_authorization,
@@ -372,7 +376,8 @@ mod tests {
         assert_eq!(h["x-forwarded-host"], "ignite.example:8443");
         assert_eq!(h["x-forwarded-proto"], "https");
         assert!(h.get("authorization").is_none());
-        assert!(h.get("host").is_none());
+        assert_eq!(h.get_all("host").iter().count(), 1);
+        assert_eq!(h["host"], "app.internal:3000");
         assert!(h.get("expect").is_none());
 
         let mut h = map(&[("authorization", "Bearer t")]);
